@@ -1,0 +1,49 @@
+// Plain configuration of the core. Front ends translate their own syntax
+// (collectd blocks, command line, config file) into this struct and call
+// validate() so that both report bad values with the same words.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tcpanomaly {
+
+struct CaptureConfig {
+  std::vector<std::string> interfaces;  // live interfaces; "any" allowed
+  std::string read_file;                // offline capture (pcap/pcapng) instead of live
+  std::string file_label;               // interface label for read_file; default: file base name
+  std::string filter;                   // BPF filter expression, "" = everything
+  int snaplen = 256;                    // headers only: IPv6 + extension headers + TCP options fit
+  int buffer_size_mb = 32;              // kernel ring; small buffers drop under bursts (see README)
+  bool promiscuous = false;
+  int timeout_ms = 100;                 // packet buffer timeout; bounds snapshot latency
+};
+
+struct AnalysisConfig {
+  std::vector<std::string> local_networks;  // CIDRs whose addresses count as local
+  bool detect_local_addresses = true;       // live only: add the host's own addresses
+  int top_peers = 0;                        // K; 0 = no peer label
+  int peer_prefix_v4 = 24;
+  int peer_prefix_v6 = 64;
+  int max_series = 1000;                    // hard cap on label sets per snapshot
+  std::uint32_t flow_table_size = 262144;   // tracked connections per capture thread
+  double syn_timeout_s = 20;                // handshake not completed: connects_failed
+  double established_timeout_s = 300;       // idle open connection: closed{kind=timeout}
+  double closed_timeout_s = 10;             // linger after FIN/RST to absorb stragglers
+};
+
+struct EngineConfig {
+  CaptureConfig capture;
+  AnalysisConfig analysis;
+};
+
+// Throws ConfigError naming the offending key and the accepted values.
+struct ConfigError : std::exception {
+  explicit ConfigError(std::string m) : message(std::move(m)) {}
+  const char* what() const noexcept override { return message.c_str(); }
+  std::string message;
+};
+void validate(const EngineConfig& config);
+
+}  // namespace tcpanomaly

@@ -1,0 +1,38 @@
+// Stage 1: capture. A packet source hands raw frames to a callback. Live
+// interfaces and capture files are the two implementations today; other
+// sources (PACKET_FANOUT workers, an eBPF counter) can join behind the same
+// interface without touching decode, flow or the front ends.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "tcpanomaly/config.hpp"
+
+namespace tcpanomaly {
+
+struct CaptureStats {
+  std::uint64_t received = 0, dropped = 0, if_dropped = 0;
+};
+
+using FrameSink = std::function<void(std::int64_t time_ns, const std::uint8_t* data,
+                                     std::uint32_t captured, std::uint32_t wire_length)>;
+
+class PacketSource {
+ public:
+  virtual ~PacketSource() = default;
+  virtual int link_type() const = 0;
+  // Delivers the frames that are ready (at most `max`). Returns the number
+  // delivered, 0 if none arrived within the timeout, -1 at end of file, and
+  // throws std::runtime_error when the source failed (interface gone).
+  virtual int dispatch(int max, const FrameSink& sink) = 0;
+  virtual CaptureStats stats() = 0;
+};
+
+// Throws std::runtime_error with pcap's message naming the file/interface.
+std::unique_ptr<PacketSource> open_capture_file(const std::string& path, const std::string& filter);
+std::unique_ptr<PacketSource> open_live_interface(const std::string& name, const CaptureConfig& config);
+
+}  // namespace tcpanomaly

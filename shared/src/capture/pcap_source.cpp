@@ -1,0 +1,128 @@
+#include <poll.h>
+#include <pcap/pcap.h>
+
+#include <stdexcept>
+
+#include "capture/packet_source.hpp"
+
+namespace tcpanomaly {
+namespace {
+
+class PcapSource : public PacketSource {
+ public:
+  PcapSource(pcap_t* p, bool live, std::string name)
+      : pcap_(p), live_(live), name_(std::move(name)), nanosecond_(false) {
+    nanosecond_ = pcap_get_tstamp_precision(pcap_) == PCAP_TSTAMP_PRECISION_NANO;
+  }
+  ~PcapSource() override { pcap_close(pcap_); }
+
+  int link_type() const override { return pcap_datalink(pcap_); }
+
+  int dispatch(int max, const FrameSink& sink) override {
+    if (live_) {
+      // Wait on the descriptor ourselves so a stop request is seen within
+      // the poll timeout even when no packet arrives.
+      pollfd pfd{pcap_get_selectable_fd(pcap_), POLLIN, 0};
+      const int r = poll(&pfd, 1, 100);
+      if (r == 0) return 0;
+      if (r < 0) return 0;  // EINTR: try again next round
+      if (pfd.revents & (POLLERR | POLLHUP | POLLNVAL))
+        throw std::runtime_error(name_ + ": interface went away");
+    }
+    Context ctx{&sink, nanosecond_};
+    const int n = pcap_dispatch(pcap_, max, &PcapSource::on_packet, reinterpret_cast<u_char*>(&ctx));
+    if (n == PCAP_ERROR || n == PCAP_ERROR_BREAK) {
+      if (n == PCAP_ERROR) throw std::runtime_error(name_ + ": " + pcap_geterr(pcap_));
+      return -1;
+    }
+    if (!live_ && n == 0) return -1;  // end of file
+    frames_ += static_cast<std::uint64_t>(n);
+    return n;
+  }
+
+  CaptureStats stats() override {
+    CaptureStats s;
+    if (!live_) {
+      s.received = frames_;
+      return s;
+    }
+    pcap_stat ps{};
+    if (pcap_stats(pcap_, &ps) == 0) {
+      s.received = ps.ps_recv;
+      s.dropped = ps.ps_drop;
+      s.if_dropped = ps.ps_ifdrop;
+    }
+    return s;
+  }
+
+ private:
+  struct Context {
+    const FrameSink* sink;
+    bool nano;
+  };
+  static void on_packet(u_char* user, const pcap_pkthdr* h, const u_char* bytes) {
+    auto* ctx = reinterpret_cast<Context*>(user);
+    const std::int64_t frac = ctx->nano ? h->ts.tv_usec : std::int64_t(h->ts.tv_usec) * 1000;
+    (*ctx->sink)(std::int64_t(h->ts.tv_sec) * 1'000'000'000 + frac, bytes, h->caplen, h->len);
+  }
+
+  pcap_t* pcap_;
+  bool live_;
+  std::string name_;
+  bool nanosecond_;
+  std::uint64_t frames_ = 0;
+};
+
+void apply_filter(pcap_t* p, const std::string& filter, const std::string& name) {
+  if (filter.empty()) return;
+  bpf_program prog{};
+  if (pcap_compile(p, &prog, filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {
+    const std::string err = pcap_geterr(p);
+    pcap_close(p);
+    throw std::runtime_error(name + ": bad filter \"" + filter + "\": " + err);
+  }
+  const int r = pcap_setfilter(p, &prog);
+  pcap_freecode(&prog);
+  if (r != 0) {
+    const std::string err = pcap_geterr(p);
+    pcap_close(p);
+    throw std::runtime_error(name + ": " + err);
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<PacketSource> open_capture_file(const std::string& path, const std::string& filter) {
+  char err[PCAP_ERRBUF_SIZE] = {0};
+  pcap_t* p = pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, err);
+  if (!p) throw std::runtime_error(path + ": " + err);
+  apply_filter(p, filter, path);
+  return std::make_unique<PcapSource>(p, false, path);
+}
+
+std::unique_ptr<PacketSource> open_live_interface(const std::string& name, const CaptureConfig& c) {
+  char err[PCAP_ERRBUF_SIZE] = {0};
+  pcap_t* p = pcap_create(name.c_str(), err);
+  if (!p) throw std::runtime_error(name + ": " + err);
+  pcap_set_snaplen(p, c.snaplen);
+  pcap_set_promisc(p, c.promiscuous ? 1 : 0);
+  pcap_set_timeout(p, c.timeout_ms);
+  pcap_set_buffer_size(p, c.buffer_size_mb * 1024 * 1024);
+  pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO);  // falls back to us if unsupported
+  const int r = pcap_activate(p);
+  if (r < 0) {
+    std::string msg = pcap_statustostr(r);
+    const std::string detail = pcap_geterr(p);
+    if (!detail.empty()) msg += ": " + detail;
+    pcap_close(p);
+    throw std::runtime_error(name + ": " + msg);
+  }
+  apply_filter(p, c.filter, name);
+  if (pcap_setnonblock(p, 1, err) != 0) {
+    pcap_close(p);
+    throw std::runtime_error(name + ": " + err);
+  }
+  return std::make_unique<PcapSource>(p, true, name);
+}
+
+}  // namespace tcpanomaly

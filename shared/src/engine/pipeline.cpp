@@ -1,0 +1,278 @@
+#include "engine/pipeline.hpp"
+
+namespace tcpanomaly {
+namespace {
+
+constexpr std::int64_t kSecond = 1'000'000'000;
+constexpr std::int64_t kSweepInterval = kSecond;  // expiry granularity
+constexpr std::int64_t kEmergencyIdle = kSecond;  // table full: half-open flows idle this long go
+
+std::int64_t to_ns(double seconds) { return static_cast<std::int64_t>(seconds * 1e9); }
+std::size_t idx(Slot s) { return static_cast<std::size_t>(s); }
+
+Slot decode_error_slot(DecodeResult r) {
+  switch (r) {
+    case DecodeResult::truncated: return Slot::err_truncated;
+    case DecodeResult::bad_ip_header: return Slot::err_bad_ip_header;
+    case DecodeResult::bad_ip_length: return Slot::err_bad_ip_length;
+    case DecodeResult::bad_tcp_header: return Slot::err_bad_tcp_header;
+    case DecodeResult::bad_ipv6_extension: return Slot::err_bad_ipv6_ext;
+    case DecodeResult::unsupported_linktype: return Slot::err_unsupported_link;
+    default: return Slot::non_ip_frames;
+  }
+}
+
+// packets/bytes slots are laid out proto-major, ip-minor: tcp4, tcp6, udp4, ...
+int proto_index(std::uint8_t protocol) {
+  switch (protocol) {
+    case 6: return 0;
+    case 17: return 1;
+    case 1: case 58: return 2;
+    default: return 3;
+  }
+}
+
+// Anomalies that weigh a peer for the top-K label.
+constexpr std::uint32_t kAnomalyEvents =
+    event::retransmission | event::out_of_order | event::lost_segment | event::duplicate_ack |
+    event::zero_window | event::keep_alive | event::refused | event::closed_rst;
+
+}  // namespace
+
+Pipeline::Pipeline(std::string interface, const AnalysisConfig& config, const LocalNetworks& local)
+    : config_(config),
+      local_(local),
+      aggregator_(std::move(interface), config),
+      interface_block_{&aggregator_.interface_block()},
+      flows_(config.flow_table_size),
+      syn_timeout_(to_ns(config.syn_timeout_s)),
+      established_timeout_(to_ns(config.established_timeout_s)),
+      closed_timeout_(to_ns(config.closed_timeout_s)) {}
+
+void Pipeline::on_frame(std::int64_t time_ns, const std::uint8_t* data, std::uint32_t captured,
+                        std::uint32_t wire_length) {
+  advance_clock(time_ns);
+  DecodedPacket p;
+  p.time_ns = time_ns;
+  p.wire_length = wire_length;
+  const DecodeResult r = decode(link_type_, data, captured, wire_length, p);
+  if (r != DecodeResult::ok) {
+    // A frame cut inside the transport header still counts as IP traffic.
+    count(decode_error_slot(r));
+    if (p.ip_version == 0) return;
+  }
+  // Non-TCP traffic is labelled by its sender when local, else "in"/"transit".
+  const bool src_local = local_.contains(p.src);
+  const Direction d = src_local ? Direction::out : (local_.contains(p.dst) ? Direction::in : Direction::transit);
+  if (!p.has_tcp) {
+    // We don't reassemble: a fragmented TCP segment is counted, not analysed.
+    if (p.protocol == 6 && p.first_fragment) count(Slot::err_tcp_fragmented);
+    count_ip(p, aggregator_.flow_block(0, d));
+    return;
+  }
+  on_tcp(p);
+}
+
+void Pipeline::count_ip(const DecodedPacket& p, SeriesBlock& b) {
+  const std::size_t v6 = p.ip_version == 6 ? 1 : 0;
+  const int proto = proto_index(p.protocol);
+  b.counters[idx(Slot::packets_tcp4) + 2 * proto + v6] += 1;
+  b.counters[idx(Slot::bytes_tcp4) + 2 * proto + v6] += p.ip_length;
+  if (p.dont_fragment) b.counters[idx(Slot::ip_df)] += 1;
+  if (p.fragment) b.counters[idx(Slot::ip_fragments)] += 1;
+  if (p.ecn == 3) b.counters[idx(Slot::ecn_ce)] += 1;
+  b.histograms[static_cast<std::size_t>(Histogram::packet_size_tcp) + proto].observe(
+      p.ip_length, histogram_info(static_cast<Histogram>(static_cast<int>(Histogram::packet_size_tcp) + proto)));
+}
+
+Direction Pipeline::direction_of(const Flow& f, int sender_side) const {
+  if ((f.local_mask >> sender_side) & 1) return Direction::out;
+  if ((f.local_mask >> (1 - sender_side)) & 1) return Direction::in;
+  return Direction::transit;
+}
+
+SeriesBlock& Pipeline::block_of(Flow& f, Direction d) {
+  if (aggregator_.peers_enabled() && f.block_generation != aggregator_.peer_generation()) {
+    const std::uint16_t block = aggregator_.resolve_peer(f.key.addr[f.client_side == 2 ? 1 : 1 - f.client_side]);
+    if (block != f.block && f.opened && f.state != ConnState::closed) {
+      // The gauge follows the connection to its new label set.
+      const Direction cd = direction_of(f, f.client_side == 2 ? 0 : f.client_side);
+      aggregator_.flow_block(f.block, cd).counters[idx(Slot::connections_active)] -= 1;
+      aggregator_.flow_block(block, cd).counters[idx(Slot::connections_active)] += 1;
+    }
+    f.block = block;
+    f.block_generation = aggregator_.peer_generation();
+  }
+  return aggregator_.flow_block(f.block, d);
+}
+
+Flow* Pipeline::lookup_or_create(const DecodedPacket& p, int& side) {
+  const FlowKey key = make_flow_key(p, side);
+  const std::uint64_t h = flows_.hash(key);
+  if (Flow* f = flows_.find(key, h)) return f;
+  Flow* f = flows_.insert(key, h);
+  if (!f && clock_ >= next_emergency_) {
+    next_emergency_ = clock_ + kSecond;
+    expire(clock_, true);
+    f = flows_.insert(key, h);
+  }
+  if (!f) {
+    count(Slot::evicted_table_full);  // this connection goes untracked
+    return nullptr;
+  }
+  f->local_mask = static_cast<std::uint8_t>((local_.contains(key.addr[0]) ? 1 : 0) |
+                                            (local_.contains(key.addr[1]) ? 2 : 0));
+  return f;
+}
+
+void Pipeline::on_tcp(const DecodedPacket& p) {
+  int side = 0;
+  Flow* f = lookup_or_create(p, side);
+  if (!f) {
+    // Untracked: still counted as traffic, without TCP analysis.
+    const bool src_local = local_.contains(p.src);
+    const Direction d = src_local ? Direction::out : (local_.contains(p.dst) ? Direction::in : Direction::transit);
+    SeriesBlock& b = aggregator_.flow_block(0, d);
+    count_ip(p, b);
+    b.counters[idx(Slot::tcp_segments)] += 1;
+    b.counters[idx(Slot::tcp_payload_bytes)] += p.payload_length;
+    return;
+  }
+  SegmentEvents ev;
+  if (f->segments && starts_new_connection(*f, side, p)) {
+    finish(*f, f->state == ConnState::closed ? Slot::evicted_closed : Slot::evicted_port_reuse);
+    reset_connection(*f);
+    ev.flags |= event::reused_port;
+  }
+  analyze_segment(*f, side, p, ev);
+  apply(*f, side, p, ev);
+}
+
+void Pipeline::apply(const Flow& fc, int side, const DecodedPacket& p, const SegmentEvents& ev) {
+  Flow& f = const_cast<Flow&>(fc);
+  const Direction d = direction_of(f, side);
+  SeriesBlock& b = block_of(f, d);
+  auto add = [&b](Slot s, std::uint64_t n = 1) { b.counters[idx(s)] += n; };
+  count_ip(p, b);
+  add(Slot::tcp_segments);
+  add(Slot::tcp_payload_bytes, p.payload_length);
+  const std::uint8_t fl = p.flags;
+  if (fl & tcpflag::rst) add(Slot::resets);
+  if (fl & tcpflag::syn) {
+    if (!(fl & tcpflag::ack)) add(Slot::syn);
+    if (p.options.window_scale >= 0) add(Slot::syn_window_scale);
+    if (p.options.sack_permitted) add(Slot::syn_sack_permitted);
+    if (p.options.timestamps) add(Slot::syn_timestamps);
+  } else {
+    // On SYNs ECE/CWR negotiate ECN; elsewhere they signal congestion.
+    if (fl & tcpflag::ece) add(Slot::ecn_ece);
+    if (fl & tcpflag::cwr) add(Slot::ecn_cwr);
+  }
+  const std::uint32_t e = ev.flags;
+  if (e) {
+    if (e & event::retransmission) add(Slot::retransmissions);
+    if (e & event::fast_retransmission) add(Slot::fast_retransmissions);
+    if (e & event::spurious_retransmission) add(Slot::spurious_retransmissions);
+    if (e & event::out_of_order) add(Slot::out_of_order);
+    if (e & event::lost_segment) add(Slot::lost_segments);
+    if (e & event::acked_unseen) add(Slot::acked_unseen);
+    if (e & event::duplicate_ack) add(Slot::duplicate_acks);
+    if (e & event::zero_window) add(Slot::zero_windows);
+    if (e & event::zero_window_probe) add(Slot::zero_window_probes);
+    if (e & event::window_full) add(Slot::window_full);
+    if (e & event::window_update) add(Slot::window_updates);
+    if (e & event::keep_alive) add(Slot::keep_alives);
+    if (e & event::syn_retransmission) add(Slot::syn_retransmissions);
+    if (aggregator_.peers_enabled() && (e & kAnomalyEvents) && f.block == 0)
+      aggregator_.note_anomaly(f.key.addr[f.client_side == 2 ? 1 : 1 - f.client_side], 1);
+  }
+  if (ev.rtt >= 0) {
+    SeriesBlock& rb = block_of(f, direction_of(f, ev.rtt_side));
+    rb.histograms[static_cast<std::size_t>(Histogram::rtt)].observe(ev.rtt, histogram_info(Histogram::rtt));
+  }
+  // Connection events are labelled with the direction of the client's packets.
+  if (e & (event::opened | event::refused | event::closed_fin | event::closed_rst)) {
+    const int client = f.client_side == 2 ? side : f.client_side;
+    SeriesBlock& cb = block_of(f, direction_of(f, client));
+    auto cadd = [&cb](Slot s, std::int64_t n) { cb.counters[idx(s)] += static_cast<std::uint64_t>(n); };
+    if (e & event::refused) cadd(Slot::connects_refused, 1);
+    if (e & event::opened) {
+      cadd(Slot::connections_opened, 1);
+      cadd(Slot::connections_active, 1);
+      cb.histograms[static_cast<std::size_t>(Histogram::handshake_rtt)].observe(
+          ev.handshake_rtt, histogram_info(Histogram::handshake_rtt));
+    }
+    if (e & (event::closed_fin | event::closed_rst)) {
+      cadd((e & event::closed_fin) ? Slot::closed_fin : Slot::closed_rst, 1);
+      cb.counters[idx(Slot::connections_active)] -= 1;
+      cb.histograms[static_cast<std::size_t>(Histogram::connection_duration)].observe(
+          ev.duration, histogram_info(Histogram::connection_duration));
+    }
+  }
+}
+
+std::int64_t Pipeline::timeout_of(const Flow& f) const {
+  switch (f.state) {
+    case ConnState::syn_sent: case ConnState::syn_received: return syn_timeout_;
+    case ConnState::closed: return closed_timeout_;
+    default: return established_timeout_;
+  }
+}
+
+// Removes a flow, counting what its end means: a failed connect, an open
+// connection that timed out or was evicted, and the eviction reason.
+void Pipeline::finish(Flow& f, Slot eviction) {
+  const int client = f.client_side == 2 ? 0 : f.client_side;
+  SeriesBlock& cb = block_of(f, direction_of(f, client));
+  if (f.state == ConnState::syn_sent && eviction == Slot::evicted_idle)
+    cb.counters[idx(Slot::connects_failed)] += 1;
+  if (f.opened && f.state != ConnState::closed) {
+    const bool timed_out = eviction == Slot::evicted_idle;
+    cb.counters[idx(timed_out ? Slot::closed_timeout : Slot::closed_evicted)] += 1;
+    cb.counters[idx(Slot::connections_active)] -= 1;
+    cb.histograms[static_cast<std::size_t>(Histogram::connection_duration)].observe(
+        static_cast<double>(f.last_seen - f.first_seen) / 1e9, histogram_info(Histogram::connection_duration));
+  }
+  count(eviction);
+}
+
+void Pipeline::expire(std::int64_t now, bool emergency) {
+  flows_.for_each([&](Flow& f) {
+    const std::int64_t idle = now - f.last_seen;
+    Slot reason = Slot::evicted_idle;
+    bool go = idle >= timeout_of(f);
+    if (f.state == ConnState::closed) reason = Slot::evicted_closed;
+    if (!go && emergency && idle >= kEmergencyIdle &&
+        (f.state != ConnState::established && f.state != ConnState::midstream)) {
+      go = true;
+      reason = Slot::evicted_table_full;
+    }
+    if (!go) return;
+    finish(f, reason);
+    flows_.remove(&f);
+  });
+}
+
+void Pipeline::advance_clock(std::int64_t now_ns) {
+  if (now_ns <= clock_) return;
+  clock_ = now_ns;
+  if (next_sweep_ == 0) next_sweep_ = clock_ + kSweepInterval;
+  if (clock_ >= next_sweep_) {
+    next_sweep_ = clock_ + kSweepInterval;
+    expire(clock_, false);
+  }
+}
+
+void Pipeline::set_capture_stats(std::uint64_t received, std::uint64_t dropped, std::uint64_t if_dropped) {
+  interface_block_[Slot::capture_received] = received;
+  interface_block_[Slot::capture_dropped] = dropped;
+  interface_block_[Slot::capture_if_dropped] = if_dropped;
+}
+
+void Pipeline::snapshot_into(Snapshot& snap) {
+  if (aggregator_.peers_enabled()) aggregator_.promote_peers();
+  interface_block_[Slot::flows_active] = flows_.size();
+  aggregator_.append_to(snap);
+}
+
+}  // namespace tcpanomaly

@@ -1,0 +1,64 @@
+// One capture source's analysis chain: decode -> flow/TCP state -> aggregate.
+// Owned by one capture thread; snapshot_into() must be called under the same
+// lock the thread holds while it feeds frames (see engine.cpp).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "aggregate/aggregator.hpp"
+#include "decode/decoder.hpp"
+#include "flow/flow_table.hpp"
+#include "flow/local_networks.hpp"
+#include "flow/tcp_analyzer.hpp"
+#include "tcpanomaly/config.hpp"
+#include "tcpanomaly/snapshot.hpp"
+
+namespace tcpanomaly {
+
+class Pipeline {
+ public:
+  Pipeline(std::string interface, const AnalysisConfig& config, const LocalNetworks& local);
+
+  void set_link_type(int link_type) { link_type_ = link_type; }
+  void on_frame(std::int64_t time_ns, const std::uint8_t* data, std::uint32_t captured,
+                std::uint32_t wire_length);
+  // Advances the clock without a packet (idle live capture): runs expiry.
+  void advance_clock(std::int64_t now_ns);
+  // Capture statistics are cumulative figures from pcap_stats.
+  void set_capture_stats(std::uint64_t received, std::uint64_t dropped, std::uint64_t if_dropped);
+  void snapshot_into(Snapshot& snap);
+
+  const FlowTable& flows() const { return flows_; }
+  std::int64_t clock() const { return clock_; }
+
+ private:
+  void count_ip(const DecodedPacket& p, SeriesBlock& b);
+  void on_tcp(const DecodedPacket& p);
+  Flow* lookup_or_create(const DecodedPacket& p, int& side);
+  void apply(const Flow& f, int side, const DecodedPacket& p, const SegmentEvents& ev);
+  Direction direction_of(const Flow& f, int sender_side) const;
+  SeriesBlock& block_of(Flow& f, Direction d);
+  void expire(std::int64_t now, bool emergency);
+  void finish(Flow& f, Slot eviction);
+  std::int64_t timeout_of(const Flow& f) const;
+  void count(Slot s, std::uint64_t n = 1) { interface_block_[s] += n; }
+
+  struct InterfaceCounters {
+    SeriesBlock* block;
+    std::uint64_t& operator[](Slot s) { return block->counters[static_cast<std::size_t>(s)]; }
+  };
+
+  AnalysisConfig config_;
+  const LocalNetworks& local_;
+  Aggregator aggregator_;
+  InterfaceCounters interface_block_;
+  FlowTable flows_;
+  int link_type_ = 1;
+  std::int64_t clock_ = 0;
+  std::int64_t next_sweep_ = 0;
+  std::int64_t next_emergency_ = 0;
+  std::int64_t syn_timeout_, established_timeout_, closed_timeout_;
+};
+
+}  // namespace tcpanomaly

@@ -1,0 +1,230 @@
+#include "flow/tcp_analyzer.hpp"
+
+#include "flow/seq.hpp"
+
+namespace tcpanomaly {
+namespace {
+
+using namespace tcpflag;
+constexpr std::int64_t kFastRetransmissionWindowNs = 20'000'000;  // Wireshark: 20 ms
+constexpr std::int64_t kDefaultOutOfOrderNs = 3'000'000;          // Wireshark: 3 ms without iRTT
+
+double seconds(std::int64_t ns) { return static_cast<double>(ns) / 1e9; }
+
+// Window scale bookkeeping on SYN and SYN/ACK (Wireshark's
+// verify_tcp_window_scaling): scaling is in use only if both SYNs carry it.
+void note_window_scale(Endpoint& fwd, Endpoint& rev, const DecodedPacket& p) {
+  if (p.options.window_scale >= 0)
+    fwd.win_scale = static_cast<std::int8_t>(p.options.window_scale > 14 ? 14 : p.options.window_scale);
+  const bool synack = p.flags & ack;
+  if (fwd.win_scale == -1) {
+    fwd.win_scale = -2;
+    rev.win_scale = -2;
+  } else if (synack && rev.win_scale == -2) {
+    fwd.win_scale = -2;
+  }
+}
+
+// Wireshark 4.0 tcp_analyze_sequence_number(), steps 1-13 (numbered as in
+// ../README "Matching Wireshark"). Returns the event flags of the segment.
+std::uint32_t classify(Flow& f, int side, const DecodedPacket& p) {
+  Endpoint& fwd = f.ep[side];
+  Endpoint& rev = f.ep[1 - side];
+  const std::uint32_t s = p.seq, a = p.ack, len = p.payload_length, w = p.window;
+  const std::uint8_t fl = p.flags;
+  const bool syn_fin_rst = fl & (syn | fin | rst);
+  const std::int64_t now = p.time_ns;
+  std::uint32_t ev = 0;
+
+  if (!fwd.base_set) {
+    fwd.base_seq = (fl & syn) ? s : s - 1;
+    fwd.base_set = true;
+  }
+  if (!rev.base_set && (fl & ack)) {
+    rev.base_seq = a - 1;
+    rev.base_set = true;
+  }
+
+  // 1. Zero-window probe: skips checks 2-9 and does not advance nextseq.
+  if (len == 1 && s == fwd.nextseq && rev.window == 0) {
+    ev |= event::zero_window_probe;
+  } else {
+    // 2. Zero window (raw field; scaling is irrelevant to zero).
+    if (w == 0 && !syn_fin_rst) ev |= event::zero_window;
+    // 3. Previous segment not captured.
+    if (fwd.nextseq && seq::gt(s, fwd.nextseq) && !(fl & rst)) ev |= event::lost_segment;
+    // 4. Keep-alive.
+    if (len <= 1 && !syn_fin_rst && s == fwd.nextseq - 1) ev |= event::keep_alive;
+    // 5. Window update.
+    if (len == 0 && w != 0 && w != fwd.window && s == fwd.nextseq && a == fwd.lastack && !syn_fin_rst)
+      ev |= event::window_update;
+    // 6. Window full: the segment ends exactly at the receiver's right edge.
+    if (len > 0 && rev.win_scale != -1 && !syn_fin_rst) {
+      const int shift = (rev.win_scale < 0 || !rev.sent_non_syn_ack) ? 0 : rev.win_scale;
+      if (s + len == rev.lastack + (rev.window << shift)) ev |= event::window_full;
+    }
+    const bool same_ack_state = len == 0 && w == fwd.window && s == fwd.nextseq &&
+                                a == fwd.lastack && !syn_fin_rst;
+    if (same_ack_state && w != 0 && (rev.last_flags & lastseg::keep_alive)) {
+      ev |= event::keep_alive_ack;  // 7.
+    } else if (same_ack_state && w == 0 && (rev.last_flags & lastseg::zero_window_probe)) {
+      ev |= event::zero_window_probe_ack;  // 8.
+    } else if (same_ack_state && w != 0) {
+      // 9. Duplicate ACK (SACK blocks are ignored, as in Wireshark).
+      fwd.dupacknum = static_cast<std::int16_t>(fwd.dupacknum < 0 ? 1 : fwd.dupacknum + 1);
+      ev |= event::duplicate_ack;
+    }
+  }
+  // 10. A new ack value restarts the duplicate count.
+  if (a != fwd.lastack) fwd.dupacknum = 0;
+  // 11. ACKed unseen segment, reported once per missing range.
+  if ((fl & ack) && rev.maxseqtobeacked && seq::gt(a, rev.maxseqtobeacked)) {
+    if (seq::lt(rev.maxseqtobeacked, rev.nextseq)) {
+      rev.maxseqtobeacked = rev.nextseq;
+      ev |= event::acked_unseen;
+    } else {
+      if (rev.dupacknum == 0) ev |= event::acked_unseen;
+      rev.dupacknum = -1;
+    }
+  }
+  // 12. Retransmission family; a keep-alive is never one.
+  if ((len > 0 || (fl & (syn | fin))) && !(ev & event::keep_alive)) {
+    bool not_advanced = fwd.nextseq && seq::lt(s, fwd.nextseq);
+    if (len > 1 && fwd.nextseq - 1 == s) not_advanced = false;  // data after a 1-byte probe
+    const std::uint32_t end = s + len + ((fl & (syn | fin)) ? 1 : 0);
+    const std::int64_t ooo_threshold = f.irtt ? f.irtt : kDefaultOutOfOrderNs;
+    const bool sender_local = (f.local_mask >> side) & 1;
+    if (len > 0 && rev.lastack && seq::le(s + len, rev.lastack)) {
+      ev |= event::spurious_retransmission | event::retransmission;
+    } else if (not_advanced && rev.dupacknum >= 2 && rev.lastack == s &&
+               now - rev.lastack_time < kFastRetransmissionWindowNs) {
+      ev |= event::fast_retransmission | event::retransmission;
+    } else if (not_advanced && !sender_local && now - fwd.nextseq_time < ooo_threshold &&
+               fwd.nextseq != end) {
+      ev |= event::out_of_order;
+    } else if (not_advanced) {
+      ev |= event::retransmission;
+    }
+  }
+  // 13. Bookkeeping.
+  const bool zwp = ev & event::zero_window_probe;
+  const std::uint32_t nextseq = s + len + ((fl & (syn | fin)) ? 1 : 0);
+  if ((seq::gt(nextseq, fwd.nextseq) || !fwd.nextseq) && !zwp) {
+    fwd.nextseq = nextseq;
+    fwd.nextseq_time = now;
+  }
+  if ((s == fwd.maxseqtobeacked || !fwd.maxseqtobeacked) && !zwp) fwd.maxseqtobeacked = fwd.nextseq;
+  fwd.window = w;
+  fwd.lastack = a;
+  fwd.lastack_time = now;
+  fwd.last_flags = static_cast<std::uint8_t>(((ev & event::keep_alive) ? lastseg::keep_alive : 0) |
+                                             (zwp ? lastseg::zero_window_probe : 0));
+  if ((fl & ack) && !(fl & syn)) fwd.sent_non_syn_ack = true;
+  return ev;
+}
+
+// Karn's rule: time one segment per direction, never a retransmitted one.
+void track_rtt(Flow& f, int side, const DecodedPacket& p, SegmentEvents& ev) {
+  Endpoint& fwd = f.ep[side];
+  Endpoint& rev = f.ep[1 - side];
+  const std::int64_t now = p.time_ns;
+  if ((p.flags & ack) && rev.rtt_start && seq::ge(p.ack, rev.rtt_end)) {
+    if (now > rev.rtt_start) {
+      ev.rtt = seconds(now - rev.rtt_start);
+      ev.rtt_side = 1 - side;
+    }
+    rev.rtt_start = 0;
+  }
+  if (p.payload_length == 0) return;
+  const std::uint32_t resent = event::retransmission | event::out_of_order | event::zero_window_probe;
+  if (ev.flags & resent) {
+    if (fwd.rtt_start && seq::lt(p.seq, fwd.rtt_end)) fwd.rtt_start = 0;  // ambiguous now
+  } else if (!fwd.rtt_start) {
+    fwd.rtt_start = now;
+    fwd.rtt_end = p.seq + p.payload_length;
+  }
+}
+
+void close_connection(Flow& f, std::int64_t now, std::uint32_t kind, SegmentEvents& ev) {
+  if (f.opened) {
+    ev.flags |= kind;
+    ev.duration = seconds(now - f.first_seen);
+  }
+  f.state = ConnState::closed;
+}
+
+void track_connection(Flow& f, int side, const DecodedPacket& p, SegmentEvents& ev) {
+  const std::uint8_t fl = p.flags;
+  const std::int64_t now = p.time_ns;
+  const bool pure_syn = (fl & (syn | ack)) == syn;
+  if (pure_syn) {
+    if (f.segments == 0) {
+      f.state = ConnState::syn_sent;
+      f.client_side = static_cast<std::uint8_t>(side);
+    }
+    f.last_syn_time = now;
+  }
+  // Wireshark's iRTT: most recent SYN to the first ACK-without-SYN, once.
+  if (!f.irtt && f.last_syn_time && (fl & ack) && !(fl & syn)) f.irtt = now - f.last_syn_time;
+  if (f.state == ConnState::closed) return;
+
+  if (fl & rst) {
+    if (f.state == ConnState::syn_sent && side != f.client_side) {
+      ev.flags |= event::refused;
+      f.state = ConnState::closed;
+    } else {
+      close_connection(f, now, event::closed_rst, ev);
+    }
+    return;
+  }
+  if ((fl & syn) && (fl & ack) && f.state == ConnState::syn_sent && side != f.client_side)
+    f.state = ConnState::syn_received;
+  if ((fl & ack) && !(fl & syn) && f.state == ConnState::syn_received && side == f.client_side) {
+    f.state = ConnState::established;
+    f.opened = true;
+    ev.flags |= event::opened;
+    ev.handshake_rtt = seconds(now - f.last_syn_time);
+  }
+  if (fl & fin) {
+    f.ep[side].fin_seen = true;
+    if (f.ep[0].fin_seen && f.ep[1].fin_seen) close_connection(f, now, event::closed_fin, ev);
+  }
+}
+
+}  // namespace
+
+bool starts_new_connection(const Flow& f, int side, const DecodedPacket& p) {
+  const Endpoint& fwd = f.ep[side];
+  return (p.flags & (syn | ack)) == syn && fwd.base_set && p.seq != fwd.base_seq;
+}
+
+void reset_connection(Flow& f) {
+  Flow fresh;
+  fresh.key = f.key;
+  fresh.hash = f.hash;
+  fresh.local_mask = f.local_mask;
+  fresh.block = f.block;
+  fresh.block_generation = f.block_generation;
+  fresh.in_use = f.in_use;
+  f = fresh;
+}
+
+void analyze_segment(Flow& f, int side, const DecodedPacket& p, SegmentEvents& ev) {
+  if (f.segments == 0) f.first_seen = p.time_ns;
+  Endpoint& fwd = f.ep[side];
+  Endpoint& rev = f.ep[1 - side];
+  // Wireshark: a SYN/ACK with a new ISN re-bases its direction (no new stream).
+  if ((p.flags & (syn | ack)) == (syn | ack) && fwd.base_set && p.seq != fwd.base_seq)
+    fwd.base_seq = p.seq;
+
+  ev.flags |= classify(f, side, p);
+  if ((p.flags & (syn | ack)) == syn && (ev.flags & (event::retransmission | event::out_of_order)))
+    ev.flags |= event::syn_retransmission;
+  if (p.flags & syn) note_window_scale(fwd, rev, p);
+  track_rtt(f, side, p, ev);
+  track_connection(f, side, p, ev);
+  f.last_seen = p.time_ns;
+  ++f.segments;
+}
+
+}  // namespace tcpanomaly
