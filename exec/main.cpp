@@ -3,26 +3,19 @@
 #include <exception>
 #include <iostream>
 
+#include "live.hpp"
 #include "options.hpp"
-#include "tcpanomaly/encode.hpp"
+#include "render.hpp"
 #include "tcpanomaly/engine.hpp"
 
 using namespace tcpanomaly;
 
 namespace {
 
-std::string encode(const Snapshot& snap, cli::Format f) {
-  switch (f) {
-    case cli::Format::json: return to_json(snap);
-    case cli::Format::table: return to_table(snap);
-    default: return to_line_protocol(snap);
-  }
-}
-
 int run_offline(const cli::Options& o) {
   Engine engine(o.engine);
   engine.run_file();
-  const std::string out = encode(engine.snapshot(), o.format);
+  const std::string out = cli::render(engine.snapshot(), o.format, false);
   std::fwrite(out.data(), 1, out.size(), stdout);
   return std::fflush(stdout) == 0 ? 0 : 1;
 }
@@ -40,11 +33,10 @@ int main(int argc, char** argv) {
       std::cout << "tcpanomaly " TCPANOMALY_VERSION "\n";
       return 0;
     }
-    if (!o.engine.capture.read_file.empty()) return run_offline(o);
-    std::cerr << "E! tcpanomaly: live capture is not built into this version; use --read FILE\n";
-    return 2;
+    return o.engine.capture.read_file.empty() ? cli::run_live(o) : run_offline(o);
   } catch (const ConfigError& e) {
-    std::cerr << "E! tcpanomaly: " << e.what() << "\n";
+    // Name the setting the way the user wrote it: --syn-timeout, not syn_timeout.
+    std::cerr << "E! tcpanomaly: " << cli::option_name(e.key) << ": " << e.problem << "\n";
     return 2;
   } catch (const std::exception& e) {
     std::cerr << "E! tcpanomaly: " << e.what() << "\n";

@@ -23,6 +23,14 @@ T pick(const std::string& key, const std::string& value,
 
 }  // namespace
 
+std::string option_name(const std::string& core_key) {
+  if (core_key == "local_network") return "--local-net";
+  std::string name = "--" + core_key;
+  for (char& c : name)
+    if (c == '_') c = '-';
+  return name;
+}
+
 Options parse(int argc, char** argv) {
   Options o;
   auto& cap = o.engine.capture;
@@ -66,12 +74,13 @@ Options parse(int argc, char** argv) {
       ("interval", po::value(&o.interval_s)->default_value(o.interval_s), "seconds between snapshots with --signal none")
       ("duration", po::value(&o.duration_s)->default_value(0.0), "live: stop after SECONDS (0 = run until stdin closes or SIGTERM)");
 
-  po::options_description all("tcpanomaly: TCP health metrics from packet capture\n\n"
-                              "Usage: tcpanomaly --read FILE [--format json|influx|table]\n"
-                              "       tcpanomaly --interface IF [...] [--signal MODE]\n");
+  po::options_description all;
   all.add(general).add(capture).add(analysis).add(execd);
   std::ostringstream help;
-  help << all;
+  help << "tcpanomaly: TCP health metrics from packet capture\n\n"
+          "Usage: tcpanomaly --read FILE [--format json|influx|table] [options]\n"
+          "       tcpanomaly --interface IF [--interface IF2 ...] [--signal MODE] [options]\n"
+       << all;
   o.help_text = help.str();
 
   po::variables_map vm;

@@ -21,6 +21,9 @@ struct Options {
   std::string help_text;
 };
 
+// The command-line spelling of a core config key ("syn_timeout" -> "--syn-timeout").
+std::string option_name(const std::string& core_key);
+
 // Throws std::runtime_error with a one-line message naming the bad option.
 Options parse(int argc, char** argv);
 

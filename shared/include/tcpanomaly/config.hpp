@@ -38,11 +38,14 @@ struct EngineConfig {
   AnalysisConfig analysis;
 };
 
-// Throws ConfigError naming the offending key and the accepted values.
+// Thrown for an invalid setting. `key` is the core's snake_case name
+// (e.g. "syn_timeout") so each front end can name it in its own spelling
+// (--syn-timeout, SynTimeout); `problem` says what is wrong and what is accepted.
 struct ConfigError : std::exception {
-  explicit ConfigError(std::string m) : message(std::move(m)) {}
+  ConfigError(std::string k, std::string p)
+      : key(std::move(k)), problem(std::move(p)), message(key + ": " + problem) {}
   const char* what() const noexcept override { return message.c_str(); }
-  std::string message;
+  std::string key, problem, message;
 };
 void validate(const EngineConfig& config);
 

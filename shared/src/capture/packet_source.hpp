@@ -24,9 +24,14 @@ class PacketSource {
  public:
   virtual ~PacketSource() = default;
   virtual int link_type() const = 0;
+  // Live sources: waits up to `timeout_ms` for frames; true when some are
+  // ready. Called without the pipeline lock so snapshots never wait on an
+  // idle interface. Throws std::runtime_error when the interface went away.
+  // Files are always ready.
+  virtual bool wait_readable(int timeout_ms) = 0;
   // Delivers the frames that are ready (at most `max`). Returns the number
-  // delivered, 0 if none arrived within the timeout, -1 at end of file, and
-  // throws std::runtime_error when the source failed (interface gone).
+  // delivered (0: none ready), -1 at end of file, and throws
+  // std::runtime_error when the source failed.
   virtual int dispatch(int max, const FrameSink& sink) = 0;
   virtual CaptureStats stats() = 0;
 };

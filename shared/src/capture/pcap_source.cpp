@@ -18,17 +18,19 @@ class PcapSource : public PacketSource {
 
   int link_type() const override { return pcap_datalink(pcap_); }
 
+  bool wait_readable(int timeout_ms) override {
+    if (!live_) return true;
+    // We poll the descriptor ourselves (the handle is non-blocking) so a
+    // stop request is seen within the timeout even when no packet arrives.
+    pollfd pfd{pcap_get_selectable_fd(pcap_), POLLIN, 0};
+    const int r = poll(&pfd, 1, timeout_ms);
+    if (r <= 0) return false;  // timeout or EINTR: the caller loops
+    if (pfd.revents & (POLLERR | POLLHUP | POLLNVAL))
+      throw std::runtime_error(name_ + ": interface went away");
+    return true;
+  }
+
   int dispatch(int max, const FrameSink& sink) override {
-    if (live_) {
-      // Wait on the descriptor ourselves so a stop request is seen within
-      // the poll timeout even when no packet arrives.
-      pollfd pfd{pcap_get_selectable_fd(pcap_), POLLIN, 0};
-      const int r = poll(&pfd, 1, 100);
-      if (r == 0) return 0;
-      if (r < 0) return 0;  // EINTR: try again next round
-      if (pfd.revents & (POLLERR | POLLHUP | POLLNVAL))
-        throw std::runtime_error(name_ + ": interface went away");
-    }
     Context ctx{&sink, nanosecond_};
     const int n = pcap_dispatch(pcap_, max, &PcapSource::on_packet, reinterpret_cast<u_char*>(&ctx));
     if (n == PCAP_ERROR || n == PCAP_ERROR_BREAK) {
@@ -95,7 +97,11 @@ void apply_filter(pcap_t* p, const std::string& filter, const std::string& name)
 std::unique_ptr<PacketSource> open_capture_file(const std::string& path, const std::string& filter) {
   char err[PCAP_ERRBUF_SIZE] = {0};
   pcap_t* p = pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, err);
-  if (!p) throw std::runtime_error(path + ": " + err);
+  if (!p) {
+    // pcap usually names the file itself; don't say it twice.
+    const std::string msg = err;
+    throw std::runtime_error(msg.rfind(path, 0) == 0 ? msg : path + ": " + msg);
+  }
   apply_filter(p, filter, path);
   return std::make_unique<PcapSource>(p, false, path);
 }

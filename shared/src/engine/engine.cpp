@@ -117,8 +117,9 @@ void Engine::Impl::capture_loop(CaptureWorker& w) {
       }
     }
     try {
+      const bool ready = source->wait_readable(100);
       std::lock_guard<std::mutex> g(w.lock);
-      const int n = source->dispatch(kBatch, sink);
+      const int n = ready ? source->dispatch(kBatch, sink) : 0;
       if (n == 0) w.pipeline.advance_clock(wall_clock_ns());
       const CaptureStats s = source->stats();
       w.pipeline.set_capture_stats(w.stats_base.received + s.received, w.stats_base.dropped + s.dropped,

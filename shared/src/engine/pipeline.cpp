@@ -214,18 +214,17 @@ void Pipeline::apply(const Flow& fc, int side, const DecodedPacket& p, const Seg
 std::int64_t Pipeline::timeout_of(const Flow& f) const {
   switch (f.state) {
     case ConnState::syn_sent: case ConnState::syn_received: return syn_timeout_;
+    case ConnState::failed: return established_timeout_;
     case ConnState::closed: return closed_timeout_;
     default: return established_timeout_;
   }
 }
 
-// Removes a flow, counting what its end means: a failed connect, an open
-// connection that timed out or was evicted, and the eviction reason.
+// Removes a flow, counting what its end means: an open connection that
+// timed out or was evicted, and the eviction reason.
 void Pipeline::finish(Flow& f, Slot eviction) {
   const int client = f.client_side == 2 ? 0 : f.client_side;
   SeriesBlock& cb = block_of(f, direction_of(f, client));
-  if (f.state == ConnState::syn_sent && eviction == Slot::evicted_idle)
-    cb.counters[idx(Slot::connects_failed)] += 1;
   if (f.opened && f.state != ConnState::closed) {
     const bool timed_out = eviction == Slot::evicted_idle;
     cb.counters[idx(timed_out ? Slot::closed_timeout : Slot::closed_evicted)] += 1;
@@ -238,6 +237,14 @@ void Pipeline::finish(Flow& f, Slot eviction) {
 
 void Pipeline::expire(std::int64_t now, bool emergency) {
   flows_.for_each([&](Flow& f) {
+    // A connect fails syn_timeout after its first SYN, however often the
+    // client retries; the flow stays to recognise further retries.
+    if (f.state == ConnState::syn_sent && now - f.first_seen >= syn_timeout_) {
+      f.state = ConnState::failed;
+      const int client = f.client_side == 2 ? 0 : f.client_side;
+      block_of(f, direction_of(f, client)).counters[idx(Slot::connects_failed)] += 1;
+      return;
+    }
     const std::int64_t idle = now - f.last_seen;
     Slot reason = Slot::evicted_idle;
     bool go = idle >= timeout_of(f);

@@ -57,6 +57,9 @@ enum class ConnState : std::uint8_t {
   syn_received,  // SYN/ACK seen after a SYN
   established,   // handshake completed: counted in connections_opened
   closed,        // FIN both ways or RST: lingers to absorb stragglers
+  failed,        // SYN unanswered for syn_timeout: counted once in connects_failed,
+                 // then kept (idle like an open connection) so the kernel's later
+                 // SYN retries, up to a minute apart, stay retransmissions of it
 };
 
 struct Flow {

@@ -1,0 +1,14 @@
+// Turns a snapshot into the chosen output format (shared by offline and live).
+#pragma once
+
+#include <string>
+
+#include "options.hpp"
+#include "tcpanomaly/snapshot.hpp"
+
+namespace tcpanomaly::cli {
+
+// Live output is a stream: JSON then comes one object per line.
+std::string render(const Snapshot& snap, Format format, bool stream);
+
+}  // namespace tcpanomaly::cli

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs everything tcpanomaly needs to build, test and demo on Debian 12
+# (run as root). Idempotent; one apt-get update per run.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+packages=(
+  # build
+  g++ cmake ninja-build pkg-config
+  libpcap-dev libtins-dev nlohmann-json3-dev libboost-program-options-dev catch2 collectd-dev
+  # tests: real peers and independent oracles
+  tshark collectd-core influxdb python3 iproute2 ethtool nftables procps
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  apt-get update
+  apt-get install -y --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The README's test command: installs dependencies, builds the Release and
+# the ASan+UBSan configurations, and runs every test (as root: the live tests
+# create network namespaces). Unit tests run in both builds; the integration
+# tests (tshark, collectd, influxd, netns) run against the Release build.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+bash "$root/scripts/setup-debian.sh"
+bash "$root/scripts/build.sh" release
+bash "$root/scripts/build.sh" sanitize
+echo "== Release build: all tests"
+(cd "$root/build" && ctest --output-on-failure)
+echo "== ASan+UBSan build: unit tests"
+(cd "$root/build-sanitize" && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  ctest --output-on-failure -L unit)
+echo "== all tests passed"
