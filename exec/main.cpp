@@ -6,6 +6,7 @@
 #include "live.hpp"
 #include "options.hpp"
 #include "render.hpp"
+#include "tcpanomaly/encode.hpp"
 #include "tcpanomaly/engine.hpp"
 
 using namespace tcpanomaly;
@@ -27,6 +28,10 @@ int main(int argc, char** argv) {
     const cli::Options o = cli::parse(argc, argv);
     if (o.show_help) {
       std::cout << o.help_text;
+      return 0;
+    }
+    if (o.list_metrics) {
+      std::cout << catalogue_markdown();
       return 0;
     }
     if (o.show_version) {

@@ -41,6 +41,7 @@ Options parse(int argc, char** argv) {
   general.add_options()
       ("help,h", "show this help and exit")
       ("version", "show the version and exit")
+      ("list-metrics", "print the metric catalogue (Markdown table) and exit")
       ("config", po::value(&config_file), "read options from FILE (key = value, same names as below)")
       ("format", po::value(&format)->default_value("influx"), "output: influx (line protocol), json, table");
 
@@ -98,6 +99,7 @@ Options parse(int argc, char** argv) {
   }
   o.show_help = vm.count("help");
   o.show_version = vm.count("version");
+  o.list_metrics = vm.count("list-metrics");
   if (vm.count("no-host-addresses")) an.detect_local_addresses = false;
   o.format = pick<Format>("format", format, {{"influx", Format::influx}, {"json", Format::json}, {"table", Format::table}});
   o.trigger = pick<Trigger>("signal", signal,

@@ -18,6 +18,7 @@ struct Options {
   double duration_s = 0;  // live: stop after this long (0 = until stopped)
   bool show_help = false;
   bool show_version = false;
+  bool list_metrics = false;
   std::string help_text;
 };
 

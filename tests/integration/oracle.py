@@ -32,8 +32,10 @@ FLAG_FIELDS = {
 EXTRA_FIELDS = [
     "tcp.analysis.retransmission", "tcp.flags.syn", "tcp.flags.ack", "tcp.flags.reset",
     "tcp.flags.ece", "tcp.flags.cwr", "tcp.srcport", "icmp.type", "icmpv6.type", "ip.version",
-    "ipv6.version", "ip.flags.df", "tcp.len", "ip.dsfield.ecn", "ipv6.tclass",
+    "ipv6.version", "ip.flags.df", "tcp.len", "ip.dsfield.ecn", "ipv6.tclass", "tcp.option_kind",
 ]
+# SYN option counters: option kind number carried by SYN and SYN/ACK segments.
+SYN_OPTIONS = {"syn_window_scale": "3", "syn_sack_permitted": "4", "syn_timestamps": "8"}
 
 # Timeouts longer than any test capture: nothing is expired for being idle,
 # so every counter must equal tshark's exactly.
@@ -70,7 +72,7 @@ def tshark_counts(capture):
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     counts = {m: 0 for m in list(FLAG_FIELDS) + [
         "retransmissions", "syn", "syn_retransmissions", "resets", "tcp_segments",
-        "tcp_payload_bytes", "ip_df", "ecn_ece", "ecn_cwr", "ecn_ce", "packets"]}
+        "tcp_payload_bytes", "ip_df", "ecn_ece", "ecn_cwr", "ecn_ce", "packets", *SYN_OPTIONS]}
     for line in out.splitlines():
         row = dict(zip(fields, line.split("\t")))
         if row.get("ip.version") or row.get("ipv6.version"):
@@ -94,6 +96,10 @@ def tshark_counts(capture):
             "tcp.analysis.spurious_retransmission"))
         counts["retransmissions"] += retrans
         syn, ack = is_set(row["tcp.flags.syn"]), is_set(row["tcp.flags.ack"])
+        if syn:
+            kinds = set(row.get("tcp.option_kind", "").split(","))
+            for metric, kind in SYN_OPTIONS.items():
+                counts[metric] += kind in kinds
         if syn and not ack:
             counts["syn"] += 1
             if retrans or row.get("tcp.analysis.out_of_order"):

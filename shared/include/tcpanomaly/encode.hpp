@@ -31,6 +31,9 @@ std::string to_json(const Snapshot& snap, int indent = 2);
 std::string to_line_protocol(const Snapshot& snap, const std::string& measurement = "tcpanomaly");
 std::string to_table(const Snapshot& snap);
 
+// The metric catalogue as a Markdown table (README, `tcpanomaly --list-metrics`).
+std::string catalogue_markdown();
+
 // Line protocol escaping (exposed for tests).
 std::string escape_tag(const std::string& s);          // tag keys and values, field keys
 std::string escape_measurement(const std::string& s);

@@ -13,7 +13,7 @@ using K = MetricKind;
 using S = MetricScope;
 
 const MetricInfo kCatalogue[] = {
-    {"packets", K::counter, S::flow, "", "ip", "IP packets, tags proto=tcp|udp|icmp|other and ip=4|6"},
+    {"packets", K::counter, S::flow, "", "ip || ipv6", "IP packets, tags proto=tcp|udp|icmp|other and ip=4|6"},
     {"bytes", K::counter, S::flow, "bytes", "", "IP bytes (IP total length), tags proto and ip"},
     {"ip_df", K::counter, S::flow, "", "ip.flags.df == 1", "IPv4 packets with Don't Fragment set"},
     {"ip_fragments", K::counter, S::flow, "", "", "IP fragments (IPv4 MF/offset, IPv6 fragment header; atomic fragments excluded)"},
@@ -39,7 +39,7 @@ const MetricInfo kCatalogue[] = {
     {"connections_opened", K::counter, S::flow, "", "", "handshakes completed (SYN, SYN/ACK, ACK)"},
     {"connections_closed", K::counter, S::flow, "", "", "opened connections that ended, tag kind=fin|rst|timeout|evicted"},
     {"connections_active", K::gauge, S::flow, "", "", "opened connections not yet closed"},
-    {"handshake_rtt", K::histogram, S::flow, "seconds", "tcp.analysis.initial_rtt", "SYN to the ACK completing the handshake (Wireshark's iRTT)"},
+    {"handshake_rtt", K::histogram, S::flow, "seconds", "", "SYN to the ACK completing the handshake (the value of Wireshark's tcp.analysis.initial_rtt)"},
     {"rtt", K::histogram, S::flow, "seconds", "", "data segment to the ACK covering it, never from retransmitted data (Karn)"},
     {"connection_duration", K::histogram, S::flow, "seconds", "", "first packet to close of opened connections"},
     {"packet_size", K::histogram, S::flow, "bytes", "", "IP packet length, tag proto"},
