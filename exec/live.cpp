@@ -1,11 +1,11 @@
 #include "live.hpp"
 
-#include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -20,25 +20,13 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Signals reach the loop through a self-pipe: the handler only writes one
-// byte naming the signal, everything else happens on the main thread.
-int g_signal_pipe[2] = {-1, -1};
-
-void on_signal(int signo) {
-  const int saved = errno;
-  const char c = static_cast<char>(signo);
-  [[maybe_unused]] const ssize_t n = write(g_signal_pipe[1], &c, 1);
-  errno = saved;
-}
-
-void install_signals() {
-  if (pipe2(g_signal_pipe, O_CLOEXEC | O_NONBLOCK) != 0) throw std::runtime_error("pipe2 failed");
-  struct sigaction sa {};
-  sa.sa_handler = on_signal;
-  sigemptyset(&sa.sa_mask);
-  for (int s : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2}) sigaction(s, &sa, nullptr);
-  // A reader that went away (Telegraf stopped) shows up as a write error.
-  signal(SIGPIPE, SIG_IGN);
+// The signals we act on are blocked in every thread (see block_signals(),
+// called first thing in main) and read from a signalfd by the output loop.
+sigset_t handled_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2}) sigaddset(&set, s);
+  return set;
 }
 
 int trigger_signal(Trigger t) {
@@ -77,8 +65,22 @@ int read_stdin_lines() {
 
 }  // namespace
 
+void block_signals() {
+  const sigset_t set = handled_signals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  // A reader that went away (Telegraf stopped) shows up as a write error.
+  signal(SIGPIPE, SIG_IGN);
+}
+
+void unblock_signals() {
+  const sigset_t set = handled_signals();
+  pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+}
+
 int run_live(const Options& o) {
-  install_signals();
+  const sigset_t set = handled_signals();
+  const int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (sfd < 0) throw std::runtime_error("signalfd failed");
   Engine engine(o.engine, EngineHooks{log_line, nullptr});
   engine.start();
 
@@ -87,6 +89,9 @@ int run_live(const Options& o) {
   const auto deadline = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.duration_s));
   auto next_print = start + interval;
   const bool stdin_trigger = o.trigger == Trigger::stdin_line;
+  // Telegraf stops us by closing stdin, in every signal mode. A bounded run
+  // (--duration) ignores stdin, which is /dev/null for background jobs.
+  const bool watch_stdin = o.duration_s <= 0;
   const int print_signal = trigger_signal(o.trigger);
 
   for (;;) {
@@ -96,7 +101,7 @@ int run_live(const Options& o) {
       return print(engine, o.format) ? 0 : 1;
     }
     if (o.trigger == Trigger::none && now >= next_print) {
-      if (!print(engine, o.format)) return 1;  // reader gone
+      if (!print(engine, o.format)) return 0;  // reader gone: nothing left to do
       while (next_print <= now) next_print += interval;
     }
     auto wake = o.trigger == Trigger::none ? next_print : now + std::chrono::seconds(1);
@@ -104,20 +109,21 @@ int run_live(const Options& o) {
     const int wait_ms = static_cast<int>(
         std::chrono::duration_cast<std::chrono::milliseconds>(wake - now).count()) + 1;
 
-    pollfd fds[2] = {{g_signal_pipe[0], POLLIN, 0}, {STDIN_FILENO, POLLIN, 0}};
-    const int r = poll(fds, stdin_trigger ? 2 : 1, wait_ms);
+    pollfd fds[2] = {{sfd, POLLIN, 0}, {STDIN_FILENO, POLLIN, 0}};
+    const int r = poll(fds, watch_stdin ? 2 : 1, wait_ms);
     if (r <= 0) continue;
     if (fds[0].revents & POLLIN) {
-      char sig = 0;
-      while (read(g_signal_pipe[0], &sig, 1) == 1) {
+      signalfd_siginfo info{};
+      while (read(sfd, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+        const int sig = static_cast<int>(info.ssi_signo);
         if (sig == SIGTERM || sig == SIGINT) return 0;
-        if (sig == print_signal && !print(engine, o.format)) return 1;
+        if (sig == print_signal && !print(engine, o.format)) return 0;  // reader gone
       }
     }
-    if (stdin_trigger && (fds[1].revents & (POLLIN | POLLHUP))) {
+    if (watch_stdin && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
       const int lines = read_stdin_lines();
       if (lines < 0) return 0;  // Telegraf closed our stdin: it is stopping
-      if (lines > 0 && !print(engine, o.format)) return 1;
+      if (stdin_trigger && lines > 0 && !print(engine, o.format)) return 0;
     }
   }
 }

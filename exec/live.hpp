@@ -6,6 +6,13 @@
 
 namespace tcpanomaly::cli {
 
+// Blocks the signals live mode acts on (SIGTERM, SIGINT, SIGHUP, SIGUSR1/2)
+// and ignores SIGPIPE. Call first thing in main, before any thread starts:
+// Telegraf may signal us a few milliseconds after exec.
+void block_signals();
+// Offline runs restore the default actions (Ctrl-C stops them).
+void unblock_signals();
+
 // Returns the process exit code.
 int run_live(const Options& options);
 

@@ -14,12 +14,18 @@ using namespace tcpanomaly;
 namespace {
 
 int run_offline(const cli::Options& o) {
+  cli::unblock_signals();
   Engine engine(o.engine);
   engine.run_file();
   const std::string out = cli::render(engine.snapshot(), o.format, false);
   std::fwrite(out.data(), 1, out.size(), stdout);
   return std::fflush(stdout) == 0 ? 0 : 1;
 }
+
+// Runs before main and before static constructors of our own code: Telegraf
+// can send its first SIGUSR1 a few milliseconds after starting us, and the
+// default action would kill us.
+[[gnu::constructor]] void block_signals_early() { cli::block_signals(); }
 
 }  // namespace
 
