@@ -54,6 +54,12 @@ struct Engine::Impl {
     if (hooks.log) hooks.log(level, msg);
   }
   void capture_loop(CaptureWorker& w);
+  void analyse_file(PacketSource& source);
+  void file_thread();
+
+  // Guards `workers` itself (the file thread adds its worker after start()).
+  std::mutex workers_lock;
+  std::thread file_reader;
 };
 
 Engine::Engine(EngineConfig config, EngineHooks hooks) : impl_(std::make_unique<Impl>()) {
@@ -73,19 +79,29 @@ void Engine::run_file() {
   auto& c = impl_->config.capture;
   impl_->offline = true;
   auto source = open_capture_file(c.read_file, c.filter);
+  impl_->analyse_file(*source);
+}
+
+void Engine::Impl::analyse_file(PacketSource& source) {
+  auto& c = config.capture;
   const std::string label = c.file_label.empty() ? base_name(c.read_file) : c.file_label;
-  impl_->workers.push_back(std::make_unique<CaptureWorker>(label, impl_->config.analysis, impl_->local));
-  CaptureWorker& w = *impl_->workers.back();
-  w.pipeline.set_link_type(source->link_type());
+  CaptureWorker* wp = nullptr;
+  {
+    std::lock_guard<std::mutex> g(workers_lock);
+    workers.push_back(std::make_unique<CaptureWorker>(label, config.analysis, local));
+    wp = workers.back().get();
+  }
+  CaptureWorker& w = *wp;
+  w.pipeline.set_link_type(source.link_type());
   const FrameSink sink = [&w](std::int64_t t, const std::uint8_t* d, std::uint32_t cap, std::uint32_t len) {
     w.pipeline.on_frame(t, d, cap, len);
   };
   for (;;) {
     std::lock_guard<std::mutex> g(w.lock);
-    if (source->dispatch(4096, sink) < 0) break;
+    if (stopping.load() || source.dispatch(4096, sink) < 0) break;
   }
   std::lock_guard<std::mutex> g(w.lock);
-  const CaptureStats s = source->stats();
+  const CaptureStats s = source.stats();
   w.pipeline.set_capture_stats(s.received, s.dropped, s.if_dropped);
 }
 
@@ -136,8 +152,26 @@ void Engine::Impl::capture_loop(CaptureWorker& w) {
   }
 }
 
+// Reading a file in the background (collectd's ReadFile, `--read --serve`):
+// the file is analysed at full speed, then its counters stay as they are.
+void Engine::Impl::file_thread() {
+  if (hooks.thread_start) hooks.thread_start();
+  try {
+    auto source = open_capture_file(config.capture.read_file, config.capture.filter);
+    analyse_file(*source);
+    log(LogLevel::info, "finished reading " + config.capture.read_file);
+  } catch (const std::exception& e) {
+    log(LogLevel::error, e.what());
+  }
+}
+
 void Engine::start() {
   auto& c = impl_->config;
+  if (!c.capture.read_file.empty()) {
+    impl_->offline = true;
+    impl_->file_reader = std::thread([this] { impl_->file_thread(); });
+    return;
+  }
   if (c.analysis.detect_local_addresses) impl_->local.add_host_addresses();
   for (const auto& name : c.capture.interfaces) {
     impl_->workers.push_back(std::make_unique<CaptureWorker>(name, c.analysis, impl_->local));
@@ -157,6 +191,7 @@ void Engine::start() {
 void Engine::stop() {
   if (!impl_) return;
   impl_->stopping.store(true);
+  if (impl_->file_reader.joinable()) impl_->file_reader.join();
   for (auto& w : impl_->workers)
     if (w->thread.joinable()) w->thread.join();
 }
@@ -164,6 +199,7 @@ void Engine::stop() {
 Snapshot Engine::snapshot() {
   Snapshot snap;
   snap.time_ns = impl_->offline ? 0 : wall_clock_ns();
+  std::lock_guard<std::mutex> list(impl_->workers_lock);
   for (auto& w : impl_->workers) {
     std::lock_guard<std::mutex> g(w->lock);
     w->pipeline.snapshot_into(snap);

@@ -1,0 +1,147 @@
+// Flow table limits: a full table (untracked connections, emergency
+// eviction of idle half-open flows), idle eviction, and the open-addressed
+// index itself (insert / find / backward-shift removal).
+#include <catch2/catch.hpp>
+
+#include <random>
+#include <set>
+
+#include "flow/flow_table.hpp"
+#include "support/tcp_harness.hpp"
+
+using namespace tcpanomaly;
+using namespace tcpanomaly::test;
+
+namespace {
+
+Seg syn_from(std::uint16_t port, double ms) {
+  Seg s;
+  s.ms = ms;
+  s.seq = kIsnA;
+  s.flags = kSyn;
+  s.port_a = port;
+  return s;
+}
+
+FlowKey key_of(std::uint32_t i) {
+  FlowKey k{};
+  k.addr[0].bytes[10] = k.addr[0].bytes[11] = 0xff;
+  k.addr[0].bytes[15] = static_cast<std::uint8_t>(i);
+  k.addr[0].bytes[14] = static_cast<std::uint8_t>(i >> 8);
+  k.addr[1] = k.addr[0];
+  k.addr[1].bytes[12] = 1;
+  k.port[0] = static_cast<std::uint16_t>(i * 7);
+  k.port[1] = 80;
+  k.vlan = 0;
+  return k;
+}
+
+}  // namespace
+
+TEST_CASE("a full table leaves new connections untracked, counted", "[flows]") {
+  AnalysisConfig cfg;
+  cfg.flow_table_size = 2;
+  Harness h({}, cfg);
+  h.send(syn_from(40001, 1000));
+  h.send(syn_from(40002, 1000));
+  h.send(syn_from(40003, 1000));  // no room, nothing idle: untracked
+  Snapshot s = h.snap();
+  CHECK(s.total(Slot::evicted_table_full) == 1);
+  CHECK(s.total(Slot::flows_active) == 2);
+  CHECK(s.total(Slot::tcp_segments) == 3);  // still counted as traffic
+  CHECK(s.total(Slot::packets_tcp4) == 3);
+  CHECK(s.total(Slot::syn) == 2);           // but not analysed
+
+  // 2 s later both half-open flows have been idle >= 1 s: a new connection
+  // evicts them (emergency eviction) and is tracked.
+  h.send(syn_from(40004, 3000));
+  s = h.snap();
+  CHECK(s.total(Slot::evicted_table_full) == 3);
+  CHECK(s.total(Slot::flows_active) == 1);
+  CHECK(s.total(Slot::syn) == 3);
+  CHECK(s.total(Slot::connects_failed) == 0);  // evicted, not timed out
+}
+
+TEST_CASE("established connections are not evicted to make room", "[flows]") {
+  AnalysisConfig cfg;
+  cfg.flow_table_size = 1;
+  Harness h({}, cfg);
+  h.handshake(1000);
+  h.send(syn_from(40009, 5000));
+  CHECK(h.total(Slot::evicted_table_full) == 1);
+  CHECK(h.total(Slot::connections_active) == 1);
+  CHECK(h.total(Slot::flows_active) == 1);
+}
+
+TEST_CASE("idle flows are evicted with reason idle", "[flows]") {
+  AnalysisConfig cfg;
+  cfg.established_timeout_s = 30;
+  Harness h({}, cfg);
+  h.a(1000, 2001, 9001, kAck, 10);  // mid-stream
+  h.send(syn_from(40005, 1000));    // half-open: SYN and SYN/ACK
+  Seg synack = syn_from(40005, 1000);
+  synack.from_a = false;
+  synack.seq = kIsnB;
+  synack.ack = kIsnA + 1;
+  synack.flags = kSyn | kAck;
+  h.send(synack);
+  h.advance(1000 + 20500);          // syn_timeout 20 s: only the half-open one
+  CHECK(h.total(Slot::evicted_idle) == 1);
+  CHECK(h.total(Slot::flows_active) == 1);
+  CHECK(h.total(Slot::connects_failed) == 0);  // its SYN was answered
+  h.advance(1000 + 30500);
+  CHECK(h.total(Slot::evicted_idle) == 2);
+  CHECK(h.total(Slot::flows_active) == 0);
+  CHECK(h.total("flows_evicted") == 2);
+}
+
+TEST_CASE("flow keys are direction-independent", "[flows]") {
+  Harness h;
+  h.a(1000, 2001, 9001, kAck, 10);
+  h.b(1001, 9001, 2011, kAck, 10);
+  h.a(1002, 2011, 9011, kAck);
+  CHECK(h.total(Slot::flows_active) == 1);
+  Seg v6;  // same ports over IPv6: another flow
+  v6.v6 = true;
+  v6.ms = 1003;
+  v6.flags = kAck;
+  h.send(v6);
+  CHECK(h.total(Slot::flows_active) == 2);
+}
+
+TEST_CASE("FlowTable: insert, find and remove keep every chain intact", "[flows]") {
+  constexpr std::uint32_t kCapacity = 500;
+  FlowTable table(kCapacity);
+  for (std::uint32_t i = 0; i < kCapacity; ++i) {
+    const FlowKey k = key_of(i);
+    REQUIRE(table.insert(k, table.hash(k)) != nullptr);
+  }
+  CHECK(table.size() == kCapacity);
+  const FlowKey extra = key_of(kCapacity);
+  CHECK(table.insert(extra, table.hash(extra)) == nullptr);  // full
+
+  std::mt19937 rng(99);
+  std::set<std::uint32_t> present;
+  for (std::uint32_t i = 0; i < kCapacity; ++i) present.insert(i);
+  for (int round = 0; round < 2000; ++round) {
+    const std::uint32_t i = rng() % (kCapacity + 100);
+    const FlowKey k = key_of(i);
+    Flow* f = table.find(k, table.hash(k));
+    REQUIRE((f != nullptr) == (present.count(i) == 1));
+    if (f) {
+      CHECK(f->key == k);
+      table.remove(f);
+      present.erase(i);
+    } else if (table.size() < kCapacity) {
+      REQUIRE(table.insert(k, table.hash(k)) != nullptr);
+      present.insert(i);
+    }
+  }
+  CHECK(table.size() == present.size());
+  std::size_t visited = 0;
+  table.for_each([&](Flow& f) {
+    ++visited;
+    CHECK(f.in_use);
+  });
+  CHECK(visited == present.size());
+}
