@@ -1,6 +1,9 @@
 #include "options.hpp"
 
+#include "tcpanomaly/settings.hpp"
+
 #include <boost/program_options.hpp>
+#include <cctype>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -24,17 +27,61 @@ T pick(const std::string& key, const std::string& value,
 }  // namespace
 
 std::string option_name(const std::string& core_key) {
-  if (core_key == "local_network") return "--local-net";
-  std::string name = "--" + core_key;
-  for (char& c : name)
-    if (c == '_') c = '-';
-  return name;
+  const Setting* s = find_setting_by_key(core_key);
+  return "--" + (s ? std::string(s->cli) : core_key);
 }
+
+namespace {
+
+// Short forms of the most used options, as tcpdump users type them.
+const char* short_name(std::string_view cli) {
+  if (cli == "interface") return "interface,i";
+  if (cli == "read") return "read,r";
+  if (cli == "filter") return "filter,f";
+  return nullptr;
+}
+
+// The engine's settings (shared table, same as the collectd plugin's keys),
+// every one as a text option: the table parses and names bad values itself.
+void add_engine_settings(po::options_description& capture, po::options_description& analysis) {
+  const EngineConfig defaults;
+  for (const Setting& s : settings()) {
+    std::string help(s.help);
+    const std::string shown = s.show(defaults);
+    if (!shown.empty()) help += " (default: " + shown + ")";
+    const std::string name = short_name(s.cli) ? short_name(s.cli) : std::string(s.cli);
+    std::string unit = s.unit.empty() ? "ARG" : std::string(s.unit);
+    for (char& c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    auto& group = s.group == "capture" ? capture : analysis;
+    if (s.type == SettingType::text_list) {
+      group.add_options()(name.c_str(), po::value<std::vector<std::string>>()->composing()->value_name(unit),
+                          help.c_str());
+    } else if (s.type == SettingType::boolean) {
+      // "--promiscuous" alone means true; "--host-addresses=false" in either place.
+      group.add_options()(name.c_str(), po::value<std::string>()->implicit_value("true")->value_name("BOOL"),
+                          help.c_str());
+    } else {
+      group.add_options()(name.c_str(), po::value<std::string>()->value_name(unit), help.c_str());
+    }
+  }
+}
+
+void apply_engine_settings(const po::variables_map& vm, EngineConfig& config) {
+  for (const Setting& s : settings()) {
+    const std::string name(s.cli);
+    if (!vm.count(name)) continue;
+    if (s.type == SettingType::text_list) {
+      for (const auto& v : vm[name].as<std::vector<std::string>>()) s.apply(config, v);
+    } else {
+      s.apply(config, vm[name].as<std::string>());
+    }
+  }
+}
+
+}  // namespace
 
 Options parse(int argc, char** argv) {
   Options o;
-  auto& cap = o.engine.capture;
-  auto& an = o.engine.analysis;
   std::string format = "influx", signal = "none", config_file;
 
   po::options_description general("General");
@@ -42,32 +89,12 @@ Options parse(int argc, char** argv) {
       ("help,h", "show this help and exit")
       ("version", "show the version and exit")
       ("list-metrics", "print the metric catalogue (Markdown table) and exit")
-      ("config", po::value(&config_file), "read options from FILE (key = value, same names as below)")
+      ("config", po::value(&config_file)->value_name("FILE"), "read options from FILE (key = value, same names as below)")
       ("format", po::value(&format)->default_value("influx"), "output: influx (line protocol), json, table");
 
   po::options_description capture("Capture");
-  capture.add_options()
-      ("read,r", po::value(&cap.read_file), "analyse a pcap/pcapng FILE and print one snapshot (offline mode)")
-      ("label", po::value(&cap.file_label), "interface label for --read (default: the file's base name)")
-      ("interface,i", po::value(&cap.interfaces)->composing(), "capture on INTERFACE (repeatable; \"any\" allowed)")
-      ("filter,f", po::value(&cap.filter), "BPF capture filter")
-      ("snaplen", po::value(&cap.snaplen)->default_value(cap.snaplen), "bytes captured per packet (headers only)")
-      ("buffer-size", po::value(&cap.buffer_size_mb)->default_value(cap.buffer_size_mb), "kernel capture buffer, MiB")
-      ("promiscuous", po::bool_switch(&cap.promiscuous), "put interfaces in promiscuous mode")
-      ("timeout", po::value(&cap.timeout_ms)->default_value(cap.timeout_ms), "capture buffer timeout, ms");
-
   po::options_description analysis("Analysis");
-  analysis.add_options()
-      ("local-net", po::value(&an.local_networks)->composing(), "CIDR whose addresses are local (repeatable)")
-      ("no-host-addresses", "don't treat this host's own addresses as local (live mode)")
-      ("top-peers", po::value(&an.top_peers)->default_value(an.top_peers), "label the K peers with most anomalies (0 = no peer label)")
-      ("peer-prefix-v4", po::value(&an.peer_prefix_v4)->default_value(an.peer_prefix_v4), "IPv4 peer prefix length")
-      ("peer-prefix-v6", po::value(&an.peer_prefix_v6)->default_value(an.peer_prefix_v6), "IPv6 peer prefix length")
-      ("max-series", po::value(&an.max_series)->default_value(an.max_series), "hard cap on label sets per snapshot")
-      ("flow-table-size", po::value(&an.flow_table_size)->default_value(an.flow_table_size), "connections tracked per interface")
-      ("syn-timeout", po::value(&an.syn_timeout_s)->default_value(an.syn_timeout_s), "seconds before an unanswered SYN counts as a failed connect")
-      ("established-timeout", po::value(&an.established_timeout_s)->default_value(an.established_timeout_s), "seconds an idle open connection is kept")
-      ("closed-timeout", po::value(&an.closed_timeout_s)->default_value(an.closed_timeout_s), "seconds a closed connection lingers");
+  add_engine_settings(capture, analysis);
 
   po::options_description execd("Telegraf execd");
   execd.add_options()
@@ -97,16 +124,17 @@ Options parse(int argc, char** argv) {
   } catch (const po::error& e) {
     throw std::runtime_error(e.what());
   }
+  apply_engine_settings(vm, o.engine);
   o.show_help = vm.count("help");
   o.show_version = vm.count("version");
   o.list_metrics = vm.count("list-metrics");
-  if (vm.count("no-host-addresses")) an.detect_local_addresses = false;
   o.format = pick<Format>("format", format, {{"influx", Format::influx}, {"json", Format::json}, {"table", Format::table}});
   o.trigger = pick<Trigger>("signal", signal,
                             {{"none", Trigger::none}, {"STDIN", Trigger::stdin_line}, {"SIGHUP", Trigger::sighup},
                              {"SIGUSR1", Trigger::sigusr1}, {"SIGUSR2", Trigger::sigusr2}});
   if (!(o.interval_s > 0 && o.interval_s <= 86400))
     throw std::runtime_error("--interval: must be between 0 and 86400 seconds");
+  const auto& cap = o.engine.capture;
   if (!cap.read_file.empty() && !cap.interfaces.empty())
     throw std::runtime_error("--read and --interface: choose one");
   return o;
