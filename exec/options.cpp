@@ -134,9 +134,6 @@ Options parse(int argc, char** argv) {
                              {"SIGUSR1", Trigger::sigusr1}, {"SIGUSR2", Trigger::sigusr2}});
   if (!(o.interval_s > 0 && o.interval_s <= 86400))
     throw std::runtime_error("--interval: must be between 0 and 86400 seconds");
-  const auto& cap = o.engine.capture;
-  if (!cap.read_file.empty() && !cap.interfaces.empty())
-    throw std::runtime_error("--read and --interface: choose one");
   return o;
 }
 

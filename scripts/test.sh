@@ -10,7 +10,7 @@ bash "$root/scripts/build.sh" release
 bash "$root/scripts/build.sh" sanitize
 echo "== Release build: all tests"
 (cd "$root/build" && ctest --output-on-failure)
-echo "== ASan+UBSan build: unit tests"
+echo "== ASan+UBSan build: unit tests and the plugin lifecycle"
 (cd "$root/build-sanitize" && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-  ctest --output-on-failure -L unit)
+  ctest --output-on-failure -L 'unit|plugin')
 echo "== all tests passed"

@@ -119,7 +119,8 @@ std::unique_ptr<PacketSource> open_live_interface(const std::string& name, const
   if (r < 0) {
     std::string msg = pcap_statustostr(r);
     const std::string detail = pcap_geterr(p);
-    if (!detail.empty()) msg += ": " + detail;
+    // For some errors libpcap's detail repeats the status text: show it once.
+    if (!detail.empty() && detail != msg) msg += ": " + detail;
     pcap_close(p);
     throw std::runtime_error(name + ": " + msg);
   }

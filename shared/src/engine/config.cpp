@@ -11,6 +11,8 @@ void validate(const EngineConfig& c) {
   const auto& a = c.analysis;
   if (cap.interfaces.empty() && cap.read_file.empty())
     throw ConfigError("interface", "none given, accepted: an interface name, \"any\", or a capture file to read");
+  if (!cap.interfaces.empty() && !cap.read_file.empty())
+    throw ConfigError("read_file", "can't be combined with an interface, accepted: one or the other");
   for (const auto& i : cap.interfaces)
     if (i.empty()) throw ConfigError("interface", "empty name, accepted: an interface name or \"any\"");
   for (const auto& n : a.local_networks) {
