@@ -22,10 +22,13 @@ int run_offline(const cli::Options& o) {
   return std::fflush(stdout) == 0 ? 0 : 1;
 }
 
-// Runs before main and before static constructors of our own code: Telegraf
-// can send its first SIGUSR1 a few milliseconds after starting us, and the
-// default action would kill us.
-[[gnu::constructor]] void block_signals_early() { cli::block_signals(); }
+// Telegraf can send its first SIGHUP/SIGUSR1 a few milliseconds after
+// starting us, and the default action would kill us. An executable's
+// .preinit_array runs before the initialisers of every shared library
+// (libstdc++, libpcap and its dependencies), the earliest a program can act.
+void block_signals_early(int, char**, char**) { cli::block_signals(); }
+[[gnu::used, gnu::section(".preinit_array")]] void (*const preinit_block_signals)(int, char**, char**) =
+    block_signals_early;
 
 }  // namespace
 
@@ -44,7 +47,8 @@ int main(int argc, char** argv) {
       std::cout << "tcpanomaly " TCPANOMALY_VERSION "\n";
       return 0;
     }
-    return o.engine.capture.read_file.empty() ? cli::run_live(o) : run_offline(o);
+    const bool offline = !o.engine.capture.read_file.empty() && !o.serve_file;
+    return offline ? run_offline(o) : cli::run_live(o);
   } catch (const ConfigError& e) {
     // Name the setting the way the user wrote it: --syn-timeout, not syn_timeout.
     std::cerr << "E! tcpanomaly: " << cli::option_name(e.key) << ": " << e.problem << "\n";

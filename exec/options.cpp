@@ -98,7 +98,7 @@ Options parse(int argc, char** argv) {
 
   po::options_description execd("Telegraf execd");
   execd.add_options()
-      ("signal", po::value(&signal)->default_value("none"), "when to print: none (every --interval), STDIN, SIGHUP, SIGUSR1, SIGUSR2")
+      ("signal", po::value(&signal)->default_value("none"), "when to print: none (every --interval), STDIN, SIGHUP, SIGUSR1, SIGUSR2; given with --read, the file's counters are served like live ones")
       ("interval", po::value(&o.interval_s)->default_value(o.interval_s), "seconds between snapshots with --signal none")
       ("duration", po::value(&o.duration_s)->default_value(0.0), "live: stop after SECONDS (0 = run until stdin closes or SIGTERM)");
 
@@ -125,6 +125,7 @@ Options parse(int argc, char** argv) {
     throw std::runtime_error(e.what());
   }
   apply_engine_settings(vm, o.engine);
+  o.serve_file = !o.engine.capture.read_file.empty() && !vm["signal"].defaulted();
   o.show_help = vm.count("help");
   o.show_version = vm.count("version");
   o.list_metrics = vm.count("list-metrics");

@@ -16,6 +16,9 @@ struct Options {
   Trigger trigger = Trigger::none;
   double interval_s = 10;
   double duration_s = 0;  // live: stop after this long (0 = until stopped)
+  // --read with an explicit --signal: analyse the file in the background and
+  // answer triggers like live mode (a capture file behind Telegraf's execd).
+  bool serve_file = false;
   bool show_help = false;
   bool show_version = false;
   bool list_metrics = false;

@@ -83,7 +83,10 @@ TEST_CASE("line protocol escaping", "[encode]") {
   CHECK(escape_tag("a,b") == "a\\,b");
   CHECK(escape_tag("a=b") == "a\\=b");
   CHECK(escape_tag("x y,z=w") == "x\\ y\\,z\\=w");
-  CHECK(escape_tag("ends\\") == "ends\\\\");  // a trailing backslash is doubled
+  CHECK(escape_tag("ends\\") == "ends");  // no spelling for a trailing backslash: dropped
+  CHECK(escape_tag("a\\b\\\\") == "a\\b");
+  CHECK(escape_tag("\\") == "_");
+  CHECK(escape_tag("a\\,b") == "a\\\\,b");  // a backslash before a special character is kept
   CHECK(escape_measurement("tcp anomaly,x=y") == "tcp\\ anomaly\\,x=y");  // '=' is fine here
 }
 

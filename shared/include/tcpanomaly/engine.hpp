@@ -33,6 +33,8 @@ class Engine {
 
   // Live: open every interface and start one capture thread each. An
   // interface that can't be opened is logged and retried with backoff.
+  // With config.capture.read_file: opens the file (throws std::runtime_error
+  // naming it if it can't be read) and analyses it on a background thread.
   void start();
   // Stops and joins every capture thread (pcap_breakloop); idempotent.
   void stop();

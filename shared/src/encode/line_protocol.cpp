@@ -1,5 +1,6 @@
 // InfluxDB line protocol as Telegraf's execd input parses it: one line per
 // tag set, integer fields with "i", nanosecond timestamps, no host tag.
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -25,9 +26,10 @@ std::string escape(const std::string& s, const char* special) {
 
 std::string format_float(double v) {
   if (!std::isfinite(v)) v = 0;  // line protocol rejects NaN/Inf
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%.9g", v);
-  std::string s = buf;
+  // Shortest text that reads back as exactly the same double.
+  char buf[64];
+  const auto end = std::to_chars(buf, buf + sizeof buf, v).ptr;
+  std::string s(buf, end);
   // A bare integer literal would be read as float anyway, but keep it explicit.
   if (s.find_first_of(".eE") == std::string::npos) s += ".0";
   return s;
@@ -36,11 +38,14 @@ std::string format_float(double v) {
 }  // namespace
 
 std::string escape_tag(const std::string& s) {
-  std::string out = escape(s, ",= ");
-  // A trailing backslash would escape the separator after it: both Telegraf
-  // and InfluxDB reject it, so double it (it then reads back as one).
-  if (!out.empty() && out.back() == '\\') out.push_back('\\');
-  return out;
+  // A tag value ending in a backslash has no spelling in line protocol:
+  // InfluxDB 1.x and Telegraf reject it however it is escaped (a doubled
+  // backslash is kept as two). Trailing backslashes are dropped, as the
+  // README says; "_" stands in for a value that was only backslashes.
+  std::string value = s;
+  while (!value.empty() && value.back() == '\\') value.pop_back();
+  if (value.empty() && !s.empty()) value = "_";
+  return escape(value, ",= ");
 }
 std::string escape_measurement(const std::string& s) { return escape(s, ", "); }
 

@@ -54,8 +54,9 @@ struct Engine::Impl {
     if (hooks.log) hooks.log(level, msg);
   }
   void capture_loop(CaptureWorker& w);
-  void analyse_file(PacketSource& source);
-  void file_thread();
+  CaptureWorker& add_file_worker(PacketSource& source);
+  void analyse_file(PacketSource& source, CaptureWorker& w);
+  void file_thread(PacketSource& source, CaptureWorker& w);
 
   // Guards `workers` itself (the file thread adds its worker after start()).
   std::mutex workers_lock;
@@ -79,20 +80,19 @@ void Engine::run_file() {
   auto& c = impl_->config.capture;
   impl_->offline = true;
   auto source = open_capture_file(c.read_file, c.filter);
-  impl_->analyse_file(*source);
+  impl_->analyse_file(*source, impl_->add_file_worker(*source));
 }
 
-void Engine::Impl::analyse_file(PacketSource& source) {
+CaptureWorker& Engine::Impl::add_file_worker(PacketSource& source) {
   auto& c = config.capture;
   const std::string label = c.file_label.empty() ? base_name(c.read_file) : c.file_label;
-  CaptureWorker* wp = nullptr;
-  {
-    std::lock_guard<std::mutex> g(workers_lock);
-    workers.push_back(std::make_unique<CaptureWorker>(label, config.analysis, local));
-    wp = workers.back().get();
-  }
-  CaptureWorker& w = *wp;
-  w.pipeline.set_link_type(source.link_type());
+  std::lock_guard<std::mutex> g(workers_lock);
+  workers.push_back(std::make_unique<CaptureWorker>(label, config.analysis, local));
+  workers.back()->pipeline.set_link_type(source.link_type());
+  return *workers.back();
+}
+
+void Engine::Impl::analyse_file(PacketSource& source, CaptureWorker& w) {
   const FrameSink sink = [&w](std::int64_t t, const std::uint8_t* d, std::uint32_t cap, std::uint32_t len) {
     w.pipeline.on_frame(t, d, cap, len);
   };
@@ -152,13 +152,12 @@ void Engine::Impl::capture_loop(CaptureWorker& w) {
   }
 }
 
-// Reading a file in the background (collectd's ReadFile, `--read --serve`):
+// Reading a file in the background (collectd's ReadFile, `--read --signal`):
 // the file is analysed at full speed, then its counters stay as they are.
-void Engine::Impl::file_thread() {
+void Engine::Impl::file_thread(PacketSource& source, CaptureWorker& w) {
   if (hooks.thread_start) hooks.thread_start();
   try {
-    auto source = open_capture_file(config.capture.read_file, config.capture.filter);
-    analyse_file(*source);
+    analyse_file(source, w);
     log(LogLevel::info, "finished reading " + config.capture.read_file);
   } catch (const std::exception& e) {
     log(LogLevel::error, e.what());
@@ -168,8 +167,13 @@ void Engine::Impl::file_thread() {
 void Engine::start() {
   auto& c = impl_->config;
   if (!c.capture.read_file.empty()) {
-    impl_->offline = true;
-    impl_->file_reader = std::thread([this] { impl_->file_thread(); });
+    // Served like live counters, so snapshots carry the wall clock (the last
+    // packet's time only makes sense for run_file's single final snapshot).
+    // Opened here, so an unreadable file fails start() and the label exists
+    // (zeros) before the first snapshot is asked for.
+    std::shared_ptr<PacketSource> source = open_capture_file(c.capture.read_file, c.capture.filter);
+    CaptureWorker& w = impl_->add_file_worker(*source);
+    impl_->file_reader = std::thread([this, source, &w] { impl_->file_thread(*source, w); });
     return;
   }
   if (c.analysis.detect_local_addresses) impl_->local.add_host_addresses();
