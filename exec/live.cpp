@@ -12,6 +12,7 @@
 #include <mutex>
 #include <string>
 
+#include "privileges.hpp"
 #include "render.hpp"
 #include "tcpanomaly/engine.hpp"
 
@@ -82,6 +83,10 @@ int run_live(const Options& o) {
   const int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
   if (sfd < 0) throw std::runtime_error("signalfd failed");
   Engine engine(o.engine, EngineHooks{log_line, nullptr});
+  // Before any thread starts: capabilities are per thread, and the capture
+  // threads inherit the reduced set. A file needs no capability at all.
+  const std::string warning = drop_privileges(o.engine.capture.read_file.empty());
+  if (!warning.empty()) log_line(LogLevel::warning, warning);
   engine.start();
 
   const auto start = Clock::now();

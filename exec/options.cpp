@@ -135,6 +135,8 @@ Options parse(int argc, char** argv) {
                              {"SIGUSR1", Trigger::sigusr1}, {"SIGUSR2", Trigger::sigusr2}});
   if (!(o.interval_s > 0 && o.interval_s <= 86400))
     throw std::runtime_error("--interval: must be between 0 and 86400 seconds");
+  if (!(o.duration_s >= 0 && o.duration_s <= 31536000))
+    throw std::runtime_error("--duration: must be between 0 (no limit) and 31536000 seconds");
   return o;
 }
 

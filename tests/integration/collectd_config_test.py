@@ -51,6 +51,7 @@ def cases(capture):
         ("out of range", 'Interface "lo"\n  SynTimeout 0', "SynTimeout: 0 is out of range, accepted: 0.001 .. 86400"),
         ("bad CIDR", 'Interface "lo"\n  LocalNetwork "10.0.0.0/33"',
          'LocalNetwork: "10.0.0.0/33" is not a CIDR, accepted: e.g. 10.0.0.0/8'),
+        ("bad filter", 'Interface "lo"\n  Filter "(("', 'Filter: "((" does not compile'),
         ("missing interface", "TopPeers 3", "Interface: none given, accepted: an interface name"),
         ("two values", 'Interface "lo"\n  SnapLen 128 256', "SnapLen: expected exactly one value"),
         ("file and interface", f'Interface "lo"\n  ReadFile "{capture}"', "ReadFile: can't be combined with an interface"),

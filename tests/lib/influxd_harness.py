@@ -94,3 +94,49 @@ bind-address = "127.0.0.1:{free_port()}"
                     continue
                 out[(col[len("last_"):], tags)] = float(val)
         return out
+
+
+def _split(text, sep):
+    """Splits on `sep` where it is not backslash-escaped."""
+    parts, cur, i = [], "", 0
+    while i < len(text):
+        c = text[i]
+        if c == "\\" and i + 1 < len(text) and text[i + 1] in ",= \\":
+            cur += c + text[i + 1]
+            i += 2
+            continue
+        if c == sep:
+            parts.append(cur)
+            cur = ""
+        else:
+            cur += c
+        i += 1
+    parts.append(cur)
+    return parts
+
+
+def _unescape(s):
+    out, i = "", 0
+    while i < len(s):
+        if s[i] == "\\" and i + 1 < len(s) and s[i + 1] in ",= ":
+            out += s[i + 1]
+            i += 2
+        else:
+            out += s[i]
+            i += 1
+    return out
+
+
+def parse_lines(text):
+    """Our line protocol as {(field, frozenset(tags)): value} (no string fields)."""
+    out = {}
+    for line in text.splitlines():
+        if not line:
+            continue
+        head, fields, _ts = _split(line, " ")
+        tags = [_split(t, "=") for t in _split(head, ",")[1:]]
+        tagset = frozenset((_unescape(k), _unescape(v)) for k, v in tags)
+        for f in _split(fields, ","):
+            k, v = _split(f, "=")
+            out[(_unescape(k), tagset)] = float(v[:-1] if v.endswith("i") else v)
+    return out

@@ -36,6 +36,9 @@ class PacketSource {
   virtual CaptureStats stats() = 0;
 };
 
+// "" if the BPF filter compiles, else libpcap's message (config validation).
+std::string filter_error(const std::string& filter);
+
 // Throws std::runtime_error with pcap's message naming the file/interface.
 std::unique_ptr<PacketSource> open_capture_file(const std::string& path, const std::string& filter);
 std::unique_ptr<PacketSource> open_live_interface(const std::string& name, const CaptureConfig& config);

@@ -94,6 +94,23 @@ void apply_filter(pcap_t* p, const std::string& filter, const std::string& name)
 
 }  // namespace
 
+std::string filter_error(const std::string& filter) {
+  if (filter.empty()) return "";
+  // Compiled for Ethernet: catches syntax errors before any capture starts.
+  // A filter that only fails on another link type is still reported (and
+  // retried) when that interface is opened.
+  pcap_t* p = pcap_open_dead(DLT_EN10MB, 65535);
+  if (!p) return "";
+  bpf_program prog{};
+  std::string err;
+  if (pcap_compile(p, &prog, filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0)
+    err = pcap_geterr(p);
+  else
+    pcap_freecode(&prog);
+  pcap_close(p);
+  return err;
+}
+
 std::unique_ptr<PacketSource> open_capture_file(const std::string& path, const std::string& filter) {
   char err[PCAP_ERRBUF_SIZE] = {0};
   pcap_t* p = pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, err);

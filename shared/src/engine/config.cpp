@@ -1,5 +1,6 @@
 #include <string>
 
+#include "capture/packet_source.hpp"
 #include "flow/local_networks.hpp"
 #include "tcpanomaly/config.hpp"
 #include "tcpanomaly/settings.hpp"
@@ -20,6 +21,10 @@ void validate(const EngineConfig& c) {
     if (!parse_prefix(n, p))
       throw ConfigError("local_network", "\"" + n + "\" is not a CIDR, accepted: e.g. 10.0.0.0/8 or 2001:db8::/32");
   }
+  const std::string bad_filter = filter_error(cap.filter);
+  if (!bad_filter.empty())
+    throw ConfigError("filter", "\"" + cap.filter + "\" does not compile: " + bad_filter +
+                                    ", accepted: a tcpdump/pcap-filter(7) expression");
   // Ranges of numeric settings live in the settings table (settings.cpp).
   for (const Setting& s : settings()) s.check(c);
 }
