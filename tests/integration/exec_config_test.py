@@ -4,8 +4,11 @@ one stderr line, "E! tcpanomaly: " + the option's name + what is wrong, a
 non-zero exit, nothing on stdout, and no capture started. Good configs (a
 --config file with every setting) run.
 
-usage: exec_config_test.py TCPANOMALY_BINARY CAPTURE
+The shipped Telegraf snippet's command line runs as execd would run it.
+
+usage: exec_config_test.py TCPANOMALY_BINARY CAPTURE TELEGRAF_SNIPPET
 """
+import tomllib
 import os
 import subprocess
 import sys
@@ -68,8 +71,16 @@ def cases(capture, conf_dir):
 
 
 def main():
-    binary, capture = sys.argv[1], sys.argv[2]
+    binary, capture, snippet = sys.argv[1], sys.argv[2], sys.argv[3]
     failures = 0
+    with open(snippet, "rb") as f:
+        execd = tomllib.load(f)["inputs"]["execd"][0]
+    cmd = [binary] + ["lo" if a == "eth0" else a for a in execd["command"][1:]]
+    p = subprocess.run(cmd, input="\n", capture_output=True, text=True, timeout=30)
+    ok = (execd["signal"] in execd["command"] and p.returncode == 0 and
+          p.stdout.startswith("tcpanomaly,interface=lo ") and execd["data_format"] == "influx")
+    print(f"{'ok  ' if ok else 'FAIL'} shipped telegraf snippet runs: {' '.join(cmd[1:])} -> {p.returncode}")
+    failures += not ok
     with tempfile.TemporaryDirectory() as d:
         bad, good = cases(capture, d)
         for args, message in bad:
