@@ -103,19 +103,22 @@ class Daemon:
         return parse_prometheus(text)
 
     def wait_for(self, predicate, timeout=30):
-        """Scrapes until predicate(samples) is true; returns the samples."""
+        """Scrapes until predicate(samples) is true on two scrapes a read
+        interval apart that are identical (a scrape can land while a read's
+        ~900 values are still being dispatched); returns the samples."""
         deadline = time.monotonic() + timeout
-        last = {}
+        last, previous = {}, None
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise AssertionError("collectd exited early:\n" + self.output())
             try:
                 last = self.scrape()
-                if last and predicate(last):
+                if last and predicate(last) and last == previous:
                     return last
+                previous = last
             except OSError:
                 pass
-            time.sleep(0.5)
+            time.sleep(1.1)
         raise AssertionError("timed out waiting for values; collectd said:\n" + self.output())
 
     def stop(self, timeout=10):

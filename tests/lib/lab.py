@@ -12,7 +12,8 @@ class Lab:
     """Two namespaces joined by veth_a (10.200.0.1, fd00:200::1) and veth_b (.2, ::2)."""
 
     def __init__(self, prefix):
-        self.a, self.b = prefix + "_a", prefix + "_b"
+        # The pid keeps concurrent runs (two checkouts, a developer and CI) apart.
+        self.a, self.b = f"{prefix}{os.getpid()}_a", f"{prefix}{os.getpid()}_b"
         self.background = []
 
     def sh(self, script, check=True):
