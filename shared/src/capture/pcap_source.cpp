@@ -1,6 +1,10 @@
 #include <poll.h>
 #include <pcap/pcap.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
 #include <stdexcept>
 
 #include "capture/packet_source.hpp"
@@ -113,8 +117,14 @@ std::string filter_error(const std::string& filter) {
 
 std::unique_ptr<PacketSource> open_capture_file(const std::string& path, const std::string& filter) {
   char err[PCAP_ERRBUF_SIZE] = {0};
-  pcap_t* p = pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, err);
+  FILE* file = std::fopen(path.c_str(), "rb");
+  if (!file) throw std::runtime_error(path + ": " + std::strerror(errno));
+  // libpcap reads through stdio; its default 4 KiB buffer means one read()
+  // per ~50 header-sized records, a third of a plain loop's time here.
+  std::setvbuf(file, nullptr, _IOFBF, 1 << 20);
+  pcap_t* p = pcap_fopen_offline_with_tstamp_precision(file, PCAP_TSTAMP_PRECISION_NANO, err);
   if (!p) {
+    std::fclose(file);  // pcap_fopen_offline closes it only on success (pcap_close)
     // pcap usually names the file itself; don't say it twice.
     const std::string msg = err;
     throw std::runtime_error(msg.rfind(path, 0) == 0 ? msg : path + ": " + msg);

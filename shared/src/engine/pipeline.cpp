@@ -52,7 +52,9 @@ Pipeline::Pipeline(std::string interface, const AnalysisConfig& config, const Lo
 void Pipeline::on_frame(std::int64_t time_ns, const std::uint8_t* data, std::uint32_t captured,
                         std::uint32_t wire_length) {
   advance_clock(time_ns);
-  DecodedPacket p;
+  Pending& slot = batch_[batched_];
+  DecodedPacket& p = slot.packet;
+  p = DecodedPacket{};
   p.time_ns = time_ns;
   p.wire_length = wire_length;
   const DecodeResult r = decode(link_type_, data, captured, wire_length, p);
@@ -70,7 +72,19 @@ void Pipeline::on_frame(std::int64_t time_ns, const std::uint8_t* data, std::uin
     count_ip(p, aggregator_.flow_block(0, d));
     return;
   }
-  on_tcp(p);
+  make_flow_key(p, slot.key, slot.side);
+  slot.hash = flows_.hash(slot.key);
+  flows_.prefetch_slot(slot.hash);
+  if (++batched_ == kBatch) flush();
+}
+
+void Pipeline::flush() {
+  for (std::size_t i = 0; i < batched_; ++i) flows_.prefetch_flow(batch_[i].hash);
+  for (std::size_t i = 0; i < batched_; ++i) {
+    const Pending& s = batch_[i];
+    on_tcp(s.packet, s.key, s.hash, s.side);
+  }
+  batched_ = 0;
 }
 
 void Pipeline::count_ip(const DecodedPacket& p, SeriesBlock& b) {
@@ -106,14 +120,14 @@ SeriesBlock& Pipeline::block_of(Flow& f, Direction d) {
   return aggregator_.flow_block(f.block, d);
 }
 
-Flow* Pipeline::lookup_or_create(const DecodedPacket& p, int& side) {
-  const FlowKey key = make_flow_key(p, side);
-  const std::uint64_t h = flows_.hash(key);
+Flow* Pipeline::lookup_or_create(const DecodedPacket& p, const FlowKey& key, std::uint64_t h) {
   if (Flow* f = flows_.find(key, h)) return f;
   Flow* f = flows_.insert(key, h);
-  if (!f && clock_ >= next_emergency_) {
-    next_emergency_ = clock_ + kSecond;
-    expire(clock_, true);
+  // The packet's own time, not clock_: the clock may be a batch ahead.
+  const std::int64_t now = p.time_ns;
+  if (!f && now >= next_emergency_) {
+    next_emergency_ = now + kSecond;
+    expire(now, true);
     f = flows_.insert(key, h);
   }
   if (!f) {
@@ -125,9 +139,8 @@ Flow* Pipeline::lookup_or_create(const DecodedPacket& p, int& side) {
   return f;
 }
 
-void Pipeline::on_tcp(const DecodedPacket& p) {
-  int side = 0;
-  Flow* f = lookup_or_create(p, side);
+void Pipeline::on_tcp(const DecodedPacket& p, const FlowKey& key, std::uint64_t hash, int side) {
+  Flow* f = lookup_or_create(p, key, hash);
   if (!f) {
     // Untracked: still counted as traffic, without TCP analysis.
     const bool src_local = local_.contains(p.src);
@@ -262,6 +275,8 @@ void Pipeline::expire(std::int64_t now, bool emergency) {
 
 void Pipeline::advance_clock(std::int64_t now_ns) {
   if (now_ns <= clock_) return;
+  // Expiry changes the flow table: the batch must be analysed against the table as it was.
+  if (batched_ && next_sweep_ && now_ns >= next_sweep_) flush();
   clock_ = now_ns;
   if (next_sweep_ == 0) next_sweep_ = clock_ + kSweepInterval;
   if (clock_ >= next_sweep_) {
@@ -277,6 +292,7 @@ void Pipeline::set_capture_stats(std::uint64_t received, std::uint64_t dropped, 
 }
 
 void Pipeline::snapshot_into(Snapshot& snap) {
+  flush();
   if (aggregator_.peers_enabled()) aggregator_.promote_peers();
   interface_block_[Slot::flows_active] = flows_.size();
   aggregator_.append_to(snap);

@@ -20,8 +20,9 @@ struct FlowKey {
   }
 };
 
-// Builds the key of a packet and tells which side sent it.
-FlowKey make_flow_key(const DecodedPacket& p, int& sender_side);
+// Builds the key of a packet in place (no temporary: this runs per packet)
+// and tells which side sent it.
+void make_flow_key(const DecodedPacket& p, FlowKey& k, int& sender_side);
 std::uint64_t hash_key(const FlowKey& k, std::uint64_t seed);
 
 // Flags remembered about the last segment of a direction (Wireshark's

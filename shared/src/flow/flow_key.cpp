@@ -4,8 +4,7 @@
 
 namespace tcpanomaly {
 
-FlowKey make_flow_key(const DecodedPacket& p, int& sender_side) {
-  FlowKey k;
+void make_flow_key(const DecodedPacket& p, FlowKey& k, int& sender_side) {
   int c = std::memcmp(p.src.bytes, p.dst.bytes, 16);
   if (c == 0) c = p.src_port < p.dst_port ? -1 : (p.src_port > p.dst_port ? 1 : 0);
   sender_side = c <= 0 ? 0 : 1;
@@ -14,7 +13,6 @@ FlowKey make_flow_key(const DecodedPacket& p, int& sender_side) {
   k.port[sender_side] = p.src_port;
   k.port[1 - sender_side] = p.dst_port;
   k.vlan = p.vlan;
-  return k;
 }
 
 std::uint64_t hash_key(const FlowKey& k, std::uint64_t seed) {

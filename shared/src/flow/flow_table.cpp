@@ -1,34 +1,47 @@
 #include "flow/flow_table.hpp"
 
+#include <new>
 #include <random>
 
 namespace tcpanomaly {
+namespace {
 
-FlowTable::FlowTable(std::uint32_t capacity) {
-  if (capacity == 0) capacity = 1;
-  flows_.resize(capacity);
-  free_.reserve(capacity);
-  for (std::uint32_t i = capacity; i-- > 0;) free_.push_back(i);
+std::uint32_t index_slots_for(std::uint32_t capacity) {
   std::uint32_t slots = 2;
   while (slots < 2ull * capacity) slots <<= 1;  // load factor <= 0.5
-  slot_flow_.assign(slots, 0);
-  slot_tag_.assign(slots, 0);
-  mask_ = slots - 1;
+  return slots;
+}
+
+}  // namespace
+
+FlowTable::FlowTable(std::uint32_t capacity)
+    : flows_(capacity ? capacity : 1), slots_(index_slots_for(capacity ? capacity : 1)) {
+  capacity = static_cast<std::uint32_t>(flows_.size());
+  free_.reserve(capacity);
+  for (std::uint32_t i = capacity; i-- > 0;) free_.push_back(i);
+  mask_ = static_cast<std::uint32_t>(slots_.size()) - 1;
   std::random_device rd;
   seed_ = std::uint64_t(rd()) << 32 | rd();
 }
 
 std::size_t FlowTable::memory_bytes() const {
-  return flows_.capacity() * sizeof(Flow) + free_.capacity() * sizeof(std::uint32_t) +
-         (slot_flow_.capacity() + slot_tag_.capacity()) * sizeof(std::uint32_t);
+  return flows_.bytes() + free_.capacity() * sizeof(std::uint32_t) + slots_.bytes();
+}
+
+void FlowTable::prefetch_flow(std::uint64_t h) const {
+  const IndexSlot& slot = slots_[static_cast<std::uint32_t>(h) & mask_];
+  if (slot.flow == 0 || slot.tag != static_cast<std::uint32_t>(h >> 32)) return;
+  // The analysis reads the key, both endpoints and the connection state.
+  const char* f = reinterpret_cast<const char*>(&flows_[slot.flow - 1]);
+  for (std::size_t off = 0; off < sizeof(Flow); off += 64) __builtin_prefetch(f + off);
 }
 
 Flow* FlowTable::find(const FlowKey& k, std::uint64_t h) {
   const std::uint32_t tag = static_cast<std::uint32_t>(h >> 32);
   for (std::uint32_t i = static_cast<std::uint32_t>(h) & mask_;; i = (i + 1) & mask_) {
-    const std::uint32_t f = slot_flow_[i];
-    if (f == 0) return nullptr;
-    if (slot_tag_[i] == tag && flows_[f - 1].key == k) return &flows_[f - 1];
+    const IndexSlot slot = slots_[i];
+    if (slot.flow == 0) return nullptr;
+    if (slot.tag == tag && flows_[slot.flow - 1].key == k) return &flows_[slot.flow - 1];
   }
 }
 
@@ -37,15 +50,13 @@ Flow* FlowTable::insert(const FlowKey& k, std::uint64_t h) {
   const std::uint32_t idx = free_.back();
   free_.pop_back();
   if (idx >= high_water_) high_water_ = idx + 1;
-  Flow& f = flows_[idx];
-  f = Flow{};
+  Flow& f = *new (&flows_[idx]) Flow{};
   f.key = k;
   f.hash = static_cast<std::uint32_t>(h);
   f.in_use = true;
   std::uint32_t i = static_cast<std::uint32_t>(h) & mask_;
-  while (slot_flow_[i] != 0) i = (i + 1) & mask_;
-  slot_flow_[i] = idx + 1;
-  slot_tag_[i] = static_cast<std::uint32_t>(h >> 32);
+  while (slots_[i].flow != 0) i = (i + 1) & mask_;
+  slots_[i] = IndexSlot{idx + 1, static_cast<std::uint32_t>(h >> 32)};
   ++size_;
   return &f;
 }
@@ -53,18 +64,17 @@ Flow* FlowTable::insert(const FlowKey& k, std::uint64_t h) {
 void FlowTable::remove(Flow* f) {
   const std::uint32_t idx = index_of(f);
   std::uint32_t i = f->hash & mask_;
-  while (slot_flow_[i] != idx + 1) i = (i + 1) & mask_;
+  while (slots_[i].flow != idx + 1) i = (i + 1) & mask_;
   // Backward-shift deletion keeps every probe chain unbroken without tombstones.
-  for (std::uint32_t j = (i + 1) & mask_; slot_flow_[j] != 0; j = (j + 1) & mask_) {
-    const std::uint32_t home = flows_[slot_flow_[j] - 1].hash & mask_;
+  for (std::uint32_t j = (i + 1) & mask_; slots_[j].flow != 0; j = (j + 1) & mask_) {
+    const std::uint32_t home = flows_[slots_[j].flow - 1].hash & mask_;
     // Move j into the hole at i if its home slot is not in (i, j] cyclically.
     if (((j - home) & mask_) >= ((j - i) & mask_)) {
-      slot_flow_[i] = slot_flow_[j];
-      slot_tag_[i] = slot_tag_[j];
+      slots_[i] = slots_[j];
       i = j;
     }
   }
-  slot_flow_[i] = 0;
+  slots_[i] = IndexSlot{0, 0};
   f->in_use = false;
   free_.push_back(idx);
   --size_;

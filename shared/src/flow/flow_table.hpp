@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "flow/flow.hpp"
+#include "flow/huge_array.hpp"
 
 namespace tcpanomaly {
 
@@ -15,6 +16,11 @@ class FlowTable {
   explicit FlowTable(std::uint32_t capacity);
 
   std::uint64_t hash(const FlowKey& k) const { return hash_key(k, seed_); }
+  // Cache warming for batched lookups (see Pipeline::flush): the index slot
+  // first, then, once that has arrived, the record it points to. Both are
+  // hints only; find() is always the real lookup.
+  void prefetch_slot(std::uint64_t h) const { __builtin_prefetch(&slots_[static_cast<std::uint32_t>(h) & mask_]); }
+  void prefetch_flow(std::uint64_t h) const;
   Flow* find(const FlowKey& k, std::uint64_t h);
   // Returns nullptr when the table is full.
   Flow* insert(const FlowKey& k, std::uint64_t h);
@@ -26,6 +32,7 @@ class FlowTable {
 
   template <class Fn>
   void for_each(Fn&& fn) {
+    // Every record below high_water_ has been constructed by insert().
     for (std::uint32_t i = 0; i < high_water_; ++i)
       if (flows_[i].in_use) fn(flows_[i]);
   }
@@ -34,10 +41,15 @@ class FlowTable {
   std::uint32_t index_of(const Flow* f) const { return static_cast<std::uint32_t>(f - flows_.data()); }
 
   std::uint64_t seed_;
-  std::vector<Flow> flows_;
+  HugeArray<Flow> flows_;                 // constructed when first handed out
   std::vector<std::uint32_t> free_;       // stack of unused flow indices
-  std::vector<std::uint32_t> slot_flow_;  // flow index + 1; 0 = empty slot
-  std::vector<std::uint32_t> slot_tag_;   // high hash bits, to skip most key compares
+  // One index entry: 8 bytes, so a probe costs one cache line, not two.
+  // Trivial on purpose: all-zero bytes (fresh memory) is an empty slot.
+  struct IndexSlot {
+    std::uint32_t flow;  // flow index + 1; 0 = empty slot
+    std::uint32_t tag;   // high hash bits, to skip most key compares
+  };
+  HugeArray<IndexSlot> slots_;
   std::uint32_t mask_;
   std::uint32_t size_ = 0;
   std::uint32_t high_water_ = 0;          // flows_[high_water_..] were never used
