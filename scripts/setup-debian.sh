@@ -8,7 +8,7 @@ packages=(
   g++ cmake ninja-build pkg-config
   libpcap-dev libtins-dev nlohmann-json3-dev libboost-program-options-dev catch2 collectd-dev
   # tests: real peers and independent oracles
-  tshark collectd-core influxdb python3 iproute2 ethtool nftables procps curl
+  tshark wireshark-common collectd-core influxdb prometheus python3 iproute2 ethtool nftables procps curl
   libcap2-bin util-linux
   # write_prometheus needs these (collectd-core only suggests them)
   libmicrohttpd12 libprotobuf-c1
