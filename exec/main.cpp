@@ -43,6 +43,10 @@ int main(int argc, char** argv) {
       std::cout << catalogue_markdown();
       return 0;
     }
+    if (o.list_settings) {
+      std::cout << cli::settings_json() << "\n";
+      return 0;
+    }
     if (o.show_version) {
       std::cout << "tcpanomaly " TCPANOMALY_VERSION "\n";
       return 0;

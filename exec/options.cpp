@@ -89,6 +89,7 @@ Options parse(int argc, char** argv) {
       ("help,h", "show this help and exit")
       ("version", "show the version and exit")
       ("list-metrics", "print the metric catalogue (Markdown table) and exit")
+      ("list-settings", "print every engine setting with its collectd key, as JSON (for tooling: man pages)")
       ("config", po::value(&config_file)->value_name("FILE"), "read options from FILE (key = value, same names as below)")
       ("format", po::value(&format)->default_value("influx"), "output: influx (line protocol), json, table");
 
@@ -129,6 +130,7 @@ Options parse(int argc, char** argv) {
   o.show_help = vm.count("help");
   o.show_version = vm.count("version");
   o.list_metrics = vm.count("list-metrics");
+  o.list_settings = vm.count("list-settings");
   o.format = pick<Format>("format", format, {{"influx", Format::influx}, {"json", Format::json}, {"table", Format::table}});
   o.trigger = pick<Trigger>("signal", signal,
                             {{"none", Trigger::none}, {"STDIN", Trigger::stdin_line}, {"SIGHUP", Trigger::sighup},

@@ -22,6 +22,7 @@ struct Options {
   bool show_help = false;
   bool show_version = false;
   bool list_metrics = false;
+  bool list_settings = false;
   std::string help_text;
 };
 

@@ -10,6 +10,8 @@ packages=(
   # tests: real peers and independent oracles
   tshark wireshark-common collectd-core influxdb prometheus python3 iproute2 ethtool nftables procps curl
   libcap2-bin util-linux
+  # packages: lintian for the .deb, rpm (rpmbuild) and rpmlint for the .rpm
+  lintian rpm rpmlint
   # write_prometheus needs these (collectd-core only suggests them)
   libmicrohttpd12 libprotobuf-c1
 )

@@ -8,6 +8,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 bash "$root/scripts/setup-debian.sh"
 bash "$root/scripts/build.sh" release
 bash "$root/scripts/build.sh" sanitize
+echo "== packages (release 2 for the upgrade test, then release 1)"
+bash "$root/scripts/package.sh" 2 "$root/build/packages-r2"
+bash "$root/scripts/package.sh" 1
 echo "== Release build: all tests"
 (cd "$root/build" && ctest --output-on-failure)
 echo "== ASan+UBSan build: unit tests and the plugin lifecycle"

@@ -4,7 +4,8 @@ one stderr line, "E! tcpanomaly: " + the option's name + what is wrong, a
 non-zero exit, nothing on stdout, and no capture started. Good configs (a
 --config file with every setting) run.
 
-The shipped Telegraf snippet's command line runs as execd would run it.
+The shipped Telegraf snippet's command line runs as execd would run it, with
+the shipped options file (on loopback instead of every interface).
 
 usage: exec_config_test.py TCPANOMALY_BINARY CAPTURE TELEGRAF_SNIPPET
 """
@@ -75,7 +76,11 @@ def main():
     failures = 0
     with open(snippet, "rb") as f:
         execd = tomllib.load(f)["inputs"]["execd"][0]
-    cmd = [binary] + ["lo" if a == "eth0" else a for a in execd["command"][1:]]
+    options = os.path.join(os.path.dirname(os.path.abspath(snippet)), "..", "etc", "tcpanomaly.conf")
+    local = os.path.join(tempfile.mkdtemp(), "tcpanomaly.conf")
+    with open(local, "w") as f:  # the shipped options file, on loopback
+        f.write(open(options).read().replace("interface = any", "interface = lo"))
+    cmd = [binary] + [local if a == "/etc/tcpanomaly/tcpanomaly.conf" else a for a in execd["command"][1:]]
     p = subprocess.run(cmd, input="\n", capture_output=True, text=True, timeout=30)
     ok = (execd["signal"] in execd["command"] and p.returncode == 0 and
           p.stdout.startswith("tcpanomaly,interface=lo ") and execd["data_format"] == "influx")
