@@ -6,6 +6,8 @@ export DEBIAN_FRONTEND=noninteractive
 packages=(
   # build
   g++ cmake ninja-build pkg-config
+  # fuzzing: clang with libFuzzer and the sanitizer runtimes
+  clang libclang-rt-14-dev
   libpcap-dev libtins-dev nlohmann-json3-dev libboost-program-options-dev catch2 collectd-dev
   # tests: real peers and independent oracles
   tshark wireshark-common collectd-core influxdb prometheus python3 iproute2 ethtool nftables procps curl

@@ -2,7 +2,8 @@
 # The README's test command: installs dependencies, builds the Release and
 # the ASan+UBSan configurations, and runs every test (as root: the live tests
 # create network namespaces). Unit tests run in both builds; the integration
-# tests (tshark, collectd, influxd, netns) run against the Release build.
+# tests (tshark, collectd, influxd, netns) run against the Release build;
+# last, each libFuzzer target runs for a bounded time.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bash "$root/scripts/setup-debian.sh"
@@ -16,4 +17,6 @@ echo "== Release build: all tests"
 echo "== ASan+UBSan build: unit tests and the plugin lifecycle"
 (cd "$root/build-sanitize" && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   ctest --output-on-failure -L 'unit|plugin')
+echo "== fuzzing, 60 s per target (clang, ASan+UBSan)"
+bash "$root/scripts/fuzz.sh" 60
 echo "== all tests passed"

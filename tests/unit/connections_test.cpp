@@ -223,3 +223,57 @@ TEST_CASE("a new ISN on a known tuple starts a new connection", "[connections]")
     CHECK(h.total(Slot::syn_retransmissions) == 0);
   }
 }
+
+TEST_CASE("simultaneous open: both sides send a SYN", "[connections]") {
+  // Wireshark's rules on this sequence: both pure SYNs count as syn; each
+  // SYN/ACK repeats its sender's ISN 10 ms after the SYN (seq < nextseq, more
+  // than the 3 ms out-of-order threshold since nextseq moved): a
+  // retransmission each, but no *SYN* retransmission (they carry ACK). The
+  // client is A (first SYN); B's SYN/ACK moves the handshake on, A's first
+  // ACK without SYN completes it; the iRTT runs from the latest pure SYN
+  // (B's, at 1001) to that ACK (1020): 19 ms.
+  Harness h;
+  h.a(1000, kIsnA, 0, kSyn);
+  h.b(1001, kIsnB, 0, kSyn);
+  h.a(1010, kIsnA, kIsnB + 1, kSyn | kAck);
+  h.b(1011, kIsnB, kIsnA + 1, kSyn | kAck);
+  h.a(1020, kIsnA + 1, kIsnB + 1, kAck | kPsh, 100);
+  h.b(1030, kIsnB + 1, kIsnA + 101, kAck);
+  CHECK(h.total(Slot::syn) == 2);
+  CHECK(h.total(Slot::syn_retransmissions) == 0);
+  CHECK(h.total(Slot::retransmissions) == 2);
+  CHECK(h.total(Slot::connections_opened) == 1);
+  CHECK(h.total(Slot::connections_active) == 1);
+  CHECK(h.total(Slot::connects_refused) == 0);
+  const HistogramData hs = h.histogram(Histogram::handshake_rtt);
+  CHECK(hs.count == 1);
+  CHECK(hs.sum == Approx(0.019));
+}
+
+TEST_CASE("half-closed: data keeps flowing after one side's FIN", "[connections]") {
+  // A closes its side at 1100; B goes on sending 2 x 500 bytes, then closes.
+  // Nothing of that is an anomaly; the connection ends with B's FIN (both
+  // FINs seen) at 1400, 400 ms after its first packet.
+  Harness h;
+  h.handshake(1000);
+  h.a(1100, 1001, 5001, kFin | kAck);
+  h.b(1110, 5001, 1002, kAck);
+  h.b(1200, 5001, 1002, kAck | kPsh, 500);
+  h.a(1210, 1002, 5501, kAck);
+  h.b(1300, 5501, 1002, kAck | kPsh, 500);
+  h.a(1310, 1002, 6001, kAck);
+  CHECK(h.total("connections_closed") == 0);
+  CHECK(h.total(Slot::connections_active) == 1);
+  h.b(1400, 6001, 1002, kFin | kAck);
+  h.a(1410, 1002, 6002, kAck);
+  CHECK(h.total(Slot::closed_fin) == 1);
+  CHECK(h.total("connections_closed") == 1);
+  CHECK(h.total(Slot::connections_active) == 0);
+  CHECK(h.total(Slot::retransmissions) == 0);
+  CHECK(h.total(Slot::duplicate_acks) == 0);
+  CHECK(h.total(Slot::keep_alives) == 0);
+  CHECK(h.total(Slot::lost_segments) == 0);
+  const HistogramData d = h.histogram(Histogram::connection_duration);
+  CHECK(d.count == 1);
+  CHECK(d.sum == Approx(0.4));
+}

@@ -66,10 +66,18 @@ class PcapSource : public PacketSource {
     const FrameSink* sink;
     bool nano;
   };
+  // A file can carry any timestamp (pcapng's are 64-bit): clamp to what
+  // int64 nanoseconds hold (years 1970 .. 2262) instead of overflowing.
+  static std::int64_t to_ns(std::int64_t sec, std::int64_t frac, bool nano) {
+    constexpr std::int64_t kMaxSeconds = 9'000'000'000;  // < INT64_MAX / 1e9
+    if (sec < 0) return 0;
+    if (sec > kMaxSeconds) sec = kMaxSeconds;
+    if (frac < 0 || frac > 999'999'999) frac = 0;
+    return sec * 1'000'000'000 + (nano ? frac : frac * 1000);
+  }
   static void on_packet(u_char* user, const pcap_pkthdr* h, const u_char* bytes) {
     auto* ctx = reinterpret_cast<Context*>(user);
-    const std::int64_t frac = ctx->nano ? h->ts.tv_usec : std::int64_t(h->ts.tv_usec) * 1000;
-    (*ctx->sink)(std::int64_t(h->ts.tv_sec) * 1'000'000'000 + frac, bytes, h->caplen, h->len);
+    (*ctx->sink)(to_ns(h->ts.tv_sec, h->ts.tv_usec, ctx->nano), bytes, h->caplen, h->len);
   }
 
   pcap_t* pcap_;

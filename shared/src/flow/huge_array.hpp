@@ -26,11 +26,14 @@ class HugeArray {
 
  public:
   explicit HugeArray(std::size_t n) : size_(n) {
-    constexpr std::size_t kHuge = 2u << 20;
-    bytes_ = (n * sizeof(T) + kHuge - 1) / kHuge * kHuge;
+    // Whole huge pages for big arrays; small ones (tests, tiny tables) stay small.
+    constexpr std::size_t kHuge = 2u << 20, kPage = 4096;
+    const std::size_t unit = n * sizeof(T) >= kHuge ? kHuge : kPage;
+    bytes_ = (n * sizeof(T) + unit - 1) / unit * unit;
+    if (bytes_ == 0) bytes_ = kPage;
     void* p = mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) throw std::bad_alloc();
-    madvise(p, bytes_, MADV_HUGEPAGE);
+    if (unit == kHuge) madvise(p, bytes_, MADV_HUGEPAGE);
     data_ = static_cast<T*>(p);
   }
   ~HugeArray() { munmap(data_, bytes_); }
