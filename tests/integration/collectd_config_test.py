@@ -9,6 +9,7 @@ the plugin accepts.
 usage: collectd_config_test.py PLUGIN_DIR CAPTURE EXAMPLE_CONF
 """
 import re
+import subprocess
 import os
 import sys
 
@@ -63,6 +64,13 @@ def main():
     plugin_dir, capture, example = sys.argv[1], os.path.abspath(sys.argv[2]), sys.argv[3]
     good, bad = cases(capture)
     failures = 0
+    # Only module_register may be visible to collectd's ~288 exports.
+    nm = subprocess.run(["nm", "-D", "--defined-only", os.path.join(plugin_dir, "tcpanomaly.so")],
+                        capture_output=True, text=True).stdout.split()
+    exported = [w for i, w in enumerate(nm) if i % 3 == 2]
+    ok = exported == ["module_register"] or set(exported) - {"module_register"} <= {"_init", "_fini"}
+    print(("ok  " if ok else "FAIL"), "tcpanomaly.so exports only module_register", "" if ok else exported)
+    failures += not ok
     # The shipped example: its block, on loopback instead of every interface.
     text = open(example).read()
     body = re.search(r"<Plugin tcpanomaly>\n(.*?)</Plugin>", text, re.S).group(1)
