@@ -4,7 +4,8 @@
 // replayed LOOPS times into one pipeline, each replay shifted in time by the
 // capture's span plus a pause longer than every idle timeout, so each replay
 // reuses the same addresses and ports after the old connections expired
-// (connection churn and port reuse, for hours of capture time). Memory is
+// (connection churn and port reuse, for hours of capture time), and with all
+// TCP sequence numbers shifted further each loop, so they wrap. Memory is
 // sampled after every loop. It fails unless
 //   * resident memory after the last loop is within 1 MiB of after the first
 //     (no growth: the flow table and label sets are fixed at their caps),
@@ -24,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "decode/decoder.hpp"
 #include "engine/pipeline.hpp"
 #include "flow/local_networks.hpp"
 #include "tcpanomaly/snapshot.hpp"
@@ -52,6 +54,32 @@ long rss_kib() {
   return value;
 }
 
+// Offset of the TCP header in an Ethernet frame (VLAN tags, IPv4 options,
+// IPv6 without extension headers), or 0 if it is not a plain TCP frame.
+std::size_t tcp_offset(const std::vector<std::uint8_t>& b) {
+  std::size_t off = 12;
+  while (off + 2 <= b.size() && b[off] == 0x81 && b[off + 1] == 0x00) off += 4;
+  if (off + 2 > b.size()) return 0;
+  const unsigned type = b[off] << 8 | b[off + 1];
+  off += 2;
+  if (type == 0x0800 && off + 20 <= b.size() && b[off + 9] == 6) return off + (b[off] & 0x0f) * 4u;
+  if (type == 0x86dd && off + 40 <= b.size() && b[off + 6] == 6) return off + 40;
+  return 0;
+}
+
+// Sequence shifting must reach every TCP segment the decoder analyses, or a
+// connection would see two numberings: a file with a TCP frame tcp_offset()
+// can't place (extension headers, QinQ, ...) is left out of the soak.
+bool shiftable(const Frame& f) {
+  DecodedPacket p;
+  if (decode(DLT_EN10MB, f.bytes.data(), f.bytes.size(), f.wire_length, p) != DecodeResult::ok || !p.has_tcp)
+    return true;
+  const std::size_t t = tcp_offset(f.bytes);
+  if (!t || t + 8 > f.bytes.size()) return false;
+  const std::uint32_t seq = std::uint32_t(f.bytes[t + 4]) << 24 | f.bytes[t + 5] << 16 | f.bytes[t + 6] << 8 | f.bytes[t + 7];
+  return seq == p.seq;
+}
+
 bool load(const char* path, std::vector<Frame>& out, std::int64_t& cursor) {
   char err[PCAP_ERRBUF_SIZE];
   pcap_t* p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, err);
@@ -64,6 +92,7 @@ bool load(const char* path, std::vector<Frame>& out, std::int64_t& cursor) {
   const u_char* d;
   std::int64_t first = -1;
   const std::int64_t base = cursor;
+  const std::size_t start_index = out.size();
   while (pcap_next_ex(p, &h, &d) == 1) {
     const std::int64_t t = std::int64_t(h->ts.tv_sec) * 1'000'000'000 + h->ts.tv_usec;
     if (first < 0) first = t;
@@ -72,14 +101,34 @@ bool load(const char* path, std::vector<Frame>& out, std::int64_t& cursor) {
     if (base + rel > cursor) cursor = base + rel;
   }
   pcap_close(p);
+  for (std::size_t i = start_index; i < out.size(); ++i) {
+    if (!shiftable(out[i])) {
+      std::printf("soak: %s left out (a TCP segment the sequence shift can't reach)\n", path);
+      out.resize(start_index);
+      cursor = base;
+      return false;
+    }
+  }
   cursor += 1'000'000'000;
   return true;
 }
 
-// Returns the most flows tracked at once (sampled every 256 frames).
-std::size_t replay(Pipeline& pipe, const std::vector<Frame>& frames, std::int64_t offset) {
+void add32(std::uint8_t* p, std::uint32_t delta) {
+  const std::uint32_t v = (std::uint32_t(p[0]) << 24 | p[1] << 16 | p[2] << 8 | p[3]) + delta;
+  p[0] = std::uint8_t(v >> 24), p[1] = std::uint8_t(v >> 16), p[2] = std::uint8_t(v >> 8), p[3] = std::uint8_t(v);
+}
+
+// Returns the most flows tracked at once (sampled every 256 frames). Every
+// TCP sequence and ack number is shifted by `seq_shift` (mod 2^32), so that
+// over the loops every connection's numbers wrap around 2^32 somewhere.
+std::size_t replay(Pipeline& pipe, std::vector<Frame>& frames, std::int64_t offset, std::uint32_t seq_shift) {
   std::size_t most = 0, n = 0;
-  for (const Frame& f : frames) {
+  for (Frame& f : frames) {
+    const std::size_t t = tcp_offset(f.bytes);
+    if (t && t + 14 <= f.bytes.size() && seq_shift) {
+      add32(&f.bytes[t + 4], seq_shift);
+      if (f.bytes[t + 13] & 0x10) add32(&f.bytes[t + 8], seq_shift);  // ack only with ACK set
+    }
     pipe.on_frame(f.time_ns + offset, f.bytes.data(), static_cast<std::uint32_t>(f.bytes.size()), f.wire_length);
     if (++n % 256 == 0) most = std::max<std::size_t>(most, pipe.flows().size());
   }
@@ -113,7 +162,10 @@ int main(int argc, char** argv) {
   // Longer than every idle timeout: each replay starts with an empty table.
   const std::int64_t pause = std::int64_t(config.established_timeout_s + config.syn_timeout_s +
                                           config.closed_timeout_s + 60) * 1'000'000'000;
-  const std::int64_t period = (frames.back().time_ns - frames.front().time_ns) + pause;
+  // Captures are not always in time order: the span is max - min.
+  std::int64_t first = frames.front().time_ns, last = first;
+  for (const Frame& f : frames) first = std::min(first, f.time_ns), last = std::max(last, f.time_ns);
+  const std::int64_t period = (last - first) + pause;
   LocalNetworks local;
   Prefix p;
   parse_prefix("10.200.0.1/32", p);  // the lab client: out/in directions too
@@ -123,8 +175,8 @@ int main(int argc, char** argv) {
   Snapshot once;
   {
     Pipeline pipe("soak", config, local);
-    replay(pipe, frames, 0);
-    pipe.advance_clock(frames.back().time_ns + pause);
+    replay(pipe, frames, 0, 0);
+    pipe.advance_clock(last + pause);
     pipe.snapshot_into(once);
   }
 
@@ -133,8 +185,9 @@ int main(int argc, char** argv) {
   std::size_t max_flows = 0, max_series = 0;
   const auto t0 = std::chrono::steady_clock::now();
   for (int k = 0; k < loops; ++k) {
-    max_flows = std::max(max_flows, replay(pipe, frames, k * period));
-    pipe.advance_clock(frames.back().time_ns + k * period + pause);
+    // Each loop shifts the (already shifted) numbers by another ~0.28 x 2^32.
+    max_flows = std::max(max_flows, replay(pipe, frames, k * period, k ? 0x4786F1E5u : 0));
+    pipe.advance_clock(last + k * period + pause);
     Snapshot s;
     pipe.snapshot_into(s);  // as an agent would, every interval
     max_series = std::max(max_series, s.blocks.size());
