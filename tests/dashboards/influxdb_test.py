@@ -19,17 +19,13 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from checks import substitute  # noqa: E402
 from influxd_harness import Influxd  # noqa: E402
 
 VARS = {"host": ".*", "interface": ".*", "peer": ".*", "timeFilter": "time > now() - 1h", "__interval": "1s"}
 ORACLE = {"Retransmissions": ("retransmissions", "tcp.analysis.retransmission"),
           "Resets (RST segments)": ("resets", "tcp.flags.reset == 1")}
 
-
-def substitute(q, values):
-    for k in sorted(values, key=len, reverse=True):
-        q = q.replace("${" + k + "}", values[k]).replace("$" + k, values[k])
-    return q
 
 
 def main():

@@ -23,16 +23,12 @@ import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import collectd_harness as ch  # noqa: E402
+from checks import substitute  # noqa: E402
 
 # Panel -> tshark display filter whose frame count the panel's total must equal.
 ORACLE = {"Retransmissions": "tcp.analysis.retransmission", "Resets (RST segments)": "tcp.flags.reset == 1"}
 VARS = {"host": ".*", "interface": ".*", "peer": "", "__rate_interval": "30s", "__interval": "15s"}
 
-
-def substitute(q, values):
-    for k in sorted(values, key=len, reverse=True):
-        q = q.replace("${" + k + "}", values[k]).replace("$" + k, values[k])
-    return q
 
 
 class Prometheus:

@@ -23,6 +23,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import collectd_harness as ch  # noqa: E402
+from checks import Checks  # noqa: E402
 from lab import Lab, delta  # noqa: E402
 
 LATE = "tcpa_late0"
@@ -35,13 +36,8 @@ def value(samples, field, **labels):
 
 def main():
     plugin_dir = sys.argv[1]
-    failures = []
-
-    def expect(what, ours, truth):
-        ok = ours == truth
-        print(f"{'ok  ' if ok else 'FAIL'} {what}: collectd {ours}, expected {truth}")
-        if not ok:
-            failures.append(what)
+    checks = Checks()
+    expect = checks.expect
 
     with Lab("tcpa_cd") as lab:
         block = f'  Interface "veth_a"\n  Interface "{LATE}"\n  SynTimeout 3'
@@ -99,7 +95,7 @@ def main():
             daemon.close()
     print("--- collectd log (tcpanomaly lines) ---")
     print("\n".join(l for l in log.splitlines() if "tcpanomaly" in l))
-    sys.exit(1 if failures else 0)
+    sys.exit(1 if checks.failures else 0)
 
 
 if __name__ == "__main__":

@@ -19,18 +19,13 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from influxd_harness import parse_lines  # noqa: E402
+from checks import Checks  # noqa: E402
 from lab import Lab, delta  # noqa: E402
 
 NET_RAW = 1 << 13
 NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all"]
-failures = []
-
-
-def expect(what, ours, truth):
-    ok = ours == truth
-    print(f"{'ok  ' if ok else 'FAIL'} {what}: {ours!r}, expected {truth!r}")
-    if not ok:
-        failures.append(what)
+checks = Checks()
+expect = checks.expect
 
 
 def caps(pid):
@@ -110,7 +105,7 @@ def main():
             p.communicate(timeout=5)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    sys.exit(1 if failures else 0)
+    sys.exit(1 if checks.failures else 0)
 
 
 if __name__ == "__main__":
