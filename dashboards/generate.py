@@ -78,7 +78,7 @@ def extract(expr, label):
     return f'label_replace({expr}, "{label}", "$1", "type", "(?:.*,)?{label}=([^,]+).*")'
 
 
-def prom_targets(metrics, split, title):
+def prom_targets(metrics, split):
     by = ["instance", "tcpanomaly"] + ([split] if split and split != "quantile" else [])
     legend = "{{tcpanomaly}}" + (f" {{{{{split}}}}}" if split and split != "quantile" else "")
     if metrics is None:  # retransmitted share
@@ -152,7 +152,7 @@ def influx_rates(fields, metric):
             f'GROUP BY time($__interval), {", ".join(SERIES_TAGS)} fill(none))')
 
 
-def influx_targets(metrics, split, title):
+def influx_targets(metrics, split):
     groups = ['"host"', '"interface"'] + ([f'"{split}"'] if split and split != "quantile" else [])
     group_by = "GROUP BY time($__interval), " + ", ".join(groups) + " fill(none)"
     alias = "$tag_interface" + (f" $tag_{split}" if split and split != "quantile" else "")
@@ -201,7 +201,7 @@ def dashboard(kind):
         pid += 1
         y += 1
         for i, (title, unit, metrics, split) in enumerate(row_panels):
-            targets = (prom_targets if prom else influx_targets)(metrics, split, title)
+            targets = (prom_targets if prom else influx_targets)(metrics, split)
             for t, ref in zip(targets, "ABCDEFGH"):
                 t["refId"] = ref
                 t["datasource"] = ds

@@ -23,7 +23,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import collectd_harness as ch  # noqa: E402
-from checks import substitute  # noqa: E402
+from checks import stop_daemon, substitute  # noqa: E402
 
 # Panel -> tshark display filter whose frame count the panel's total must equal.
 ORACLE = {"Retransmissions": "tcp.analysis.retransmission", "Resets (RST segments)": "tcp.flags.reset == 1"}
@@ -60,13 +60,7 @@ scrape_configs:
         return self.api("query", query=q)
 
     def close(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        self.log.close()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        stop_daemon(self.proc, self.log, self.dir)
 
 
 def tshark_count(capture, display_filter):

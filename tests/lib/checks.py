@@ -1,4 +1,6 @@
 """Small helpers shared by the Python tests."""
+import shutil
+import subprocess
 
 
 class Checks:
@@ -20,3 +22,15 @@ def substitute(query, values):
     for k in sorted(values, key=len, reverse=True):
         query = query.replace("${" + k + "}", values[k]).replace("$" + k, values[k])
     return query
+
+
+def stop_daemon(proc, log, workdir):
+    """Stops a test's own server (SIGTERM, SIGKILL after 10 s), closes its log
+    and removes its data folder."""
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+    shutil.rmtree(workdir, ignore_errors=True)

@@ -2,7 +2,6 @@
 loopback with its data in a temp dir, for the Telegraf-side tests."""
 import json
 import os
-import shutil
 import socket
 import subprocess
 import tempfile
@@ -10,6 +9,8 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+
+from checks import stop_daemon
 
 
 def free_port():
@@ -54,13 +55,7 @@ bind-address = "127.0.0.1:{free_port()}"
         return self
 
     def __exit__(self, *exc):
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        self.log.close()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        stop_daemon(self.proc, self.log, self.dir)
 
     def query(self, q, db=None):
         params = {"q": q, "epoch": "ns"}

@@ -55,22 +55,18 @@ Harness::Harness(std::vector<std::string> local_cidrs, AnalysisConfig config) {
 
 void Harness::a(double ms, std::uint32_t seq, std::uint32_t ack, std::uint8_t flags, std::uint32_t len,
                 std::uint16_t win) {
-  Seg s;
-  s.from_a = true;
-  s.v6 = v6_;
-  s.ms = ms;
-  s.seq = seq;
-  s.ack = ack;
-  s.flags = flags;
-  s.len = len;
-  s.win = win;
-  send(s);
+  send_from(true, ms, seq, ack, flags, len, win);
 }
 
 void Harness::b(double ms, std::uint32_t seq, std::uint32_t ack, std::uint8_t flags, std::uint32_t len,
                 std::uint16_t win) {
+  send_from(false, ms, seq, ack, flags, len, win);
+}
+
+void Harness::send_from(bool from_a, double ms, std::uint32_t seq, std::uint32_t ack, std::uint8_t flags,
+                        std::uint32_t len, std::uint16_t win) {
   Seg s;
-  s.from_a = false;
+  s.from_a = from_a;
   s.v6 = v6_;
   s.ms = ms;
   s.seq = seq;

@@ -70,6 +70,9 @@ class Harness {
   Pipeline& pipeline() { return *pipeline_; }
 
  private:
+  void send_from(bool from_a, double ms, std::uint32_t seq, std::uint32_t ack, std::uint8_t flags,
+                 std::uint32_t len, std::uint16_t win);
+
   LocalNetworks local_;  // referenced by the pipeline: declared first
   std::unique_ptr<Pipeline> pipeline_;
   bool v6_ = false;
