@@ -21,7 +21,7 @@ ROWS = [
         ("Retransmitted share of segments", "percentunit", None, "direction"),
         ("Duplicate ACKs, out-of-order, lost segments", "pps",
          ["duplicate_acks", "out_of_order", "lost_segments"], "direction"),
-        ("Zero windows and probes", "pps", ["zero_windows", "zero_window_probes"], "direction"),
+        ("Zero windows and probes", "pps", ["zero_windows", "zero_window_probes", "zero_window_episodes"], "direction"),
     ]),
     ("Connections", [
         ("Connections opened", "ops", ["connections_opened"], "direction"),

@@ -1,28 +1,35 @@
 """Python side of the netns lab (tests/lib/netns_lab.sh): namespaces up and
 down, bounded traffic, and the kernel's own TCP counters (nstat) per namespace."""
 import contextlib
+import json
 import os
 import subprocess
+import time
 
 LIB = os.path.dirname(os.path.abspath(__file__))
 TRAFFIC = os.path.join(LIB, "traffic.py")
+RELAY = os.path.join(LIB, "relay.py")
 
 
 class Lab:
-    """Two namespaces joined by veth_a (10.200.0.1, fd00:200::1) and veth_b (.2, ::2)."""
+    """Two namespaces joined by veth_a (10.200.0.1, fd00:200::1) and veth_b (.2, ::2);
+    with relay=True through a third one, self.r, where relay.py impairs the path."""
 
-    def __init__(self, prefix):
+    def __init__(self, prefix, relay=False):
         # The pid keeps concurrent runs (two checkouts, a developer and CI) apart.
-        self.a, self.b = f"{prefix}{os.getpid()}_a", f"{prefix}{os.getpid()}_b"
+        pid = os.getpid()
+        self.a, self.b, self.r = f"{prefix}{pid}_a", f"{prefix}{pid}_b", f"{prefix}{pid}_r"
+        self.with_relay = relay
+        self.traffic = TRAFFIC
         self.background = []
 
     def sh(self, script, check=True):
-        env = dict(os.environ, LAB_A=self.a, LAB_B=self.b)
+        env = dict(os.environ, LAB_A=self.a, LAB_B=self.b, LAB_R=self.r)
         return subprocess.run(["bash", "-c", f'source "{LIB}/netns_lab.sh"; {script}'],
                               env=env, check=check, capture_output=True, text=True, timeout=120)
 
     def __enter__(self):
-        self.sh("lab_up")
+        self.sh("lab_up_relay" if self.with_relay else "lab_up")
         return self
 
     def __exit__(self, *exc):
@@ -42,9 +49,15 @@ class Lab:
         self.background.append(p)
         return p
 
-    def client(self, addr, port, connections, size, timeout):
+    def client(self, addr, port, connections, size, timeout, ending="close"):
         self.run(self.a, "python3", TRAFFIC, "client", addr, str(port), str(connections),
-                 str(size), str(timeout), timeout=connections * (timeout + 5) + 10)
+                 str(size), str(timeout), ending, timeout=connections * (timeout + 5) + 10)
+
+    def spawn(self, ns, *cmd, **kw):
+        """A background process inside a namespace, killed when the lab goes down."""
+        p = subprocess.Popen(["ip", "netns", "exec", ns, *cmd], **kw)
+        self.background.append(p)
+        return p
 
     def nstat(self, ns):
         """Absolute kernel SNMP counters of a namespace (nstat -asz: no history file)."""
@@ -59,3 +72,98 @@ class Lab:
 
 def delta(after, before):
     return {k: after.get(k, 0) - before.get(k, 0) for k in after}
+
+
+class Sensor:
+    """Our tcpanomaly binary capturing inside a namespace, snapshots on demand
+    (the execd STDIN protocol, JSON format)."""
+
+    def __init__(self, lab, ns, binary, interfaces, *extra):
+        argv = [binary, "--signal", "STDIN", "--format", "json", *extra]
+        for i in interfaces:
+            argv += ["-i", i]
+        self.proc = lab.spawn(ns, *argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              stderr=open(self._log(lab, ns), "w+"))
+        self.log_path = self._log(lab, ns)
+        self.wait_log([f"capturing on {i}" for i in interfaces])
+
+    @staticmethod
+    def _log(lab, ns):
+        return f"/tmp/{ns}-{id(lab)}-sensor.log"
+
+    def log(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def wait_log(self, needles, timeout=10):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if all(n in self.log() for n in needles):
+                return True
+            time.sleep(0.1)
+        return False
+
+    def snapshot(self):
+        """Totals per (name, direction) and per (name, label set) from one snapshot."""
+        self.proc.stdin.write(b"\n")
+        self.proc.stdin.flush()
+        return Snapshot(json.loads(self.proc.stdout.readline()))
+
+    def stop(self):
+        self.proc.stdin.close()
+        self.proc.wait(10)
+        os.unlink(self.log_path)
+
+
+class Snapshot:
+    def __init__(self, doc):
+        self.doc = doc
+        self.series = doc["series"]
+
+    def sum(self, name, **labels):
+        """Sum of a counter over every series whose labels include `labels`."""
+        total = 0
+        for s in self.series:
+            if s["name"] == name and all(s.get(k) == v for k, v in labels.items()):
+                v = s["value"]
+                total += v["count"] if isinstance(v, dict) else v
+        return total
+
+
+class Dumpcap:
+    """A simultaneous pcapng capture for tshark, the independent reference."""
+
+    def __init__(self, lab, ns, interface, path):
+        self.path = path
+        self.proc = lab.spawn(ns, "dumpcap", "-q", "-i", interface, "-w", path,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 10
+        while not os.path.exists(path) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.3)
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(10)
+
+    def count(self, display_filter):
+        """Frames matching a Wireshark display filter (tshark 4.0's analysis)."""
+        out = subprocess.run(["tshark", "-r", self.path, "-n", "-Y", display_filter, "-T", "fields",
+                              "-e", "frame.number"], check=True, capture_output=True, text=True).stdout
+        return len(out.split())
+
+
+class Relay:
+    """relay.py bridging ra and rb in the lab's middle namespace; stats() stops
+    it and returns what it forwarded, dropped, duplicated and held back."""
+
+    def __init__(self, lab, *options):
+        self.proc = lab.spawn(lab.r, "python3", RELAY, "ra", "rb", *options,
+                              stdout=subprocess.PIPE, text=True)
+        if self.proc.stdout.readline().strip() != "ready":
+            raise RuntimeError("relay did not start")
+
+    def stats(self):
+        self.proc.terminate()
+        out, _ = self.proc.communicate(timeout=10)
+        return json.loads(out.strip().splitlines()[-1])

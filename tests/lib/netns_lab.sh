@@ -6,11 +6,13 @@
 #   LAB_B 10.200.0.2  fd00:200::2  (veth_b)   server side
 LAB_A=${LAB_A:-tcpa_lab_a}
 LAB_B=${LAB_B:-tcpa_lab_b}
+LAB_R=${LAB_R:-tcpa_lab_r}
 LAB_TRAFFIC="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/traffic.py"
 
 lab_down() {
   ip netns del "$LAB_A" 2>/dev/null || true
   ip netns del "$LAB_B" 2>/dev/null || true
+  ip netns del "$LAB_R" 2>/dev/null || true
 }
 
 lab_up() {
@@ -20,6 +22,31 @@ lab_up() {
   ip link add veth_a netns "$LAB_A" type veth peer name veth_b netns "$LAB_B"
   local ns
   for ns in "$LAB_A" "$LAB_B"; do ip -n "$ns" link set lo up; done
+  lab_addresses
+}
+
+# lab_up_relay: the same two ends, but joined through a third namespace
+# LAB_R (veth_a - ra | relay | rb - veth_b) where tests/lib/relay.py bridges
+# ra and rb in userspace and impairs what passes. LAB_R has no addresses and
+# no IPv6, so its own kernel adds nothing to the wire.
+lab_up_relay() {
+  lab_down
+  ip netns add "$LAB_A"
+  ip netns add "$LAB_B"
+  ip netns add "$LAB_R"
+  ip netns exec "$LAB_R" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+  ip link add veth_a netns "$LAB_A" type veth peer name ra netns "$LAB_R"
+  ip link add veth_b netns "$LAB_B" type veth peer name rb netns "$LAB_R"
+  local ns
+  for ns in "$LAB_A" "$LAB_B" "$LAB_R"; do ip -n "$ns" link set lo up; done
+  for ns in ra rb; do
+    ip -n "$LAB_R" link set "$ns" up
+    ip netns exec "$LAB_R" ethtool -K "$ns" tso off gso off gro off tx off rx off >/dev/null
+  done
+  lab_addresses
+}
+
+lab_addresses() {
   ip -n "$LAB_A" addr add 10.200.0.1/24 dev veth_a
   ip -n "$LAB_B" addr add 10.200.0.2/24 dev veth_b
   ip -n "$LAB_A" addr add fd00:200::1/64 dev veth_a nodad

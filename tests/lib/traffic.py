@@ -5,12 +5,14 @@
       accept CONNECTIONS connections (20 s accept timeout each); "sink" reads
       everything, "stall" shrinks its buffer and reads nothing for 4 s first
       (zero windows and probes), then drains.
-  traffic.py client ADDR PORT CONNECTIONS BYTES TIMEOUT
+  traffic.py client ADDR PORT CONNECTIONS BYTES TIMEOUT [close|abort]
       open CONNECTIONS connections one after another, send BYTES on each;
-      refused or timed-out connects are expected and ignored.
+      refused or timed-out connects are expected and ignored. "abort" ends
+      each connection with a RST (SO_LINGER 0) instead of a FIN.
 Every loop is bounded in count and time.
 """
 import socket
+import struct
 import sys
 import time
 
@@ -22,13 +24,17 @@ def family(addr):
 def server(addr, port, mode, connections):
     s = socket.socket(family(addr))
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if mode == "stall":
+        # Small from the handshake on, so the window closes the regular way
+        # (TcpExtTCPToZeroWindowAdv) rather than by dropping data that a large
+        # advertised window had already let in.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     s.bind((addr, port))
     s.listen(16)
     s.settimeout(20)
     for _ in range(connections):
         c, _ = s.accept()
         if mode == "stall":
-            c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
             time.sleep(4)
         c.settimeout(10)
         try:
@@ -39,13 +45,16 @@ def server(addr, port, mode, connections):
         c.close()
 
 
-def client(addr, port, connections, size, timeout):
+def client(addr, port, connections, size, timeout, ending="close"):
     for _ in range(connections):
         c = socket.socket(family(addr))
         c.settimeout(timeout)
         try:
             c.connect((addr, port))
             c.sendall(b"x" * size)
+            if ending == "abort":
+                time.sleep(0.2)  # let the data be acknowledged first
+                c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         except OSError:
             pass
         c.close()
@@ -56,4 +65,5 @@ if __name__ == "__main__":
     if role == "server":
         server(addr, port, sys.argv[4], int(sys.argv[5]))
     else:
-        client(addr, port, int(sys.argv[4]), int(sys.argv[5]), float(sys.argv[6]))
+        client(addr, port, int(sys.argv[4]), int(sys.argv[5]), float(sys.argv[6]),
+               sys.argv[7] if len(sys.argv) > 7 else "close")

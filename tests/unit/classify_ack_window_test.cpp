@@ -78,6 +78,7 @@ TEST_CASE("zero window, zero-window probes and the window update that ends it", 
   h.b(1220, 5001, 1101, kAck);
   CHECK(h.total(Slot::zero_windows) == 3);
   CHECK(h.total(Slot::zero_window_probes) == 2);
+  CHECK(h.total(Slot::zero_window_episodes) == 1);  // three zeros in a row: one episode
   CHECK(h.total(Slot::window_updates) == 1);
   CHECK(h.total(Slot::duplicate_acks) == 0);
   CHECK(h.total(Slot::retransmissions) == 0);
@@ -92,6 +93,20 @@ TEST_CASE("a zero window on SYN, FIN or RST is not counted", "[classify]") {
   h.a(1020, kIsnA + 1, kIsnB + 1, kFin | kAck, 0, 0);
   h.b(1030, kIsnB + 1, kIsnA + 2, kRst, 0, 0);
   CHECK(h.total(Slot::zero_windows) == 0);
+}
+
+TEST_CASE("zero-window episodes: each fall to zero, FINs included, SYN and RST ignored", "[classify]") {
+  Harness h;
+  h.a(1000, kIsnA, 0, kSyn, 0, 0);                  // SYN with window 0: not an episode
+  h.b(1010, kIsnB, kIsnA + 1, kSyn | kAck, 0, 0);
+  h.a(1020, kIsnA + 1, kIsnB + 1, kAck);            // handshake done, windows open
+  h.b(1030, kIsnB + 1, kIsnA + 1, kAck, 0, 0);      // B: episode 1
+  h.b(1040, kIsnB + 1, kIsnA + 1, kAck, 0, 0);      // still zero
+  h.b(1050, kIsnB + 1, kIsnA + 1, kAck);            // opens
+  h.b(1060, kIsnB + 1, kIsnA + 1, kFin | kAck, 0, 0);  // FIN advertising zero: episode 2
+  h.a(1070, kIsnA + 1, kIsnB + 2, kRst, 0, 0);      // RST with window 0: not one
+  CHECK(h.total(Slot::zero_window_episodes) == 2);
+  CHECK(h.total(Slot::zero_windows) == 2);          // Wireshark leaves out the FIN
 }
 
 TEST_CASE("Linux-style probe (0 bytes at nextseq - 1) is a keep-alive", "[classify]") {

@@ -28,6 +28,7 @@ const MetricInfo kCatalogue[] = {
     {"duplicate_acks", K::counter, S::flow, "", "tcp.analysis.duplicate_ack", "duplicate ACKs"},
     {"zero_windows", K::counter, S::flow, "", "tcp.analysis.zero_window", "segments advertising a zero receive window"},
     {"zero_window_probes", K::counter, S::flow, "", "tcp.analysis.zero_window_probe", "zero-window probes (1 byte at the next sequence number)"},
+    {"zero_window_episodes", K::counter, S::flow, "", "", "times a sender's advertised window fell to zero (the kernel's TcpExtTCPToZeroWindowAdv)"},
     {"window_full", K::counter, S::flow, "", "tcp.analysis.window_full", "segments that fill the receiver's advertised window"},
     {"window_updates", K::counter, S::flow, "", "tcp.analysis.window_update", "pure window updates"},
     {"keep_alives", K::counter, S::flow, "", "tcp.analysis.keep_alive", "keep-alives (and Linux zero-window probes, which look the same)"},

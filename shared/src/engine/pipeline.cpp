@@ -192,6 +192,7 @@ void Pipeline::apply(const Flow& fc, int side, const DecodedPacket& p, const Seg
     if (e & event::duplicate_ack) add(Slot::duplicate_acks);
     if (e & event::zero_window) add(Slot::zero_windows);
     if (e & event::zero_window_probe) add(Slot::zero_window_probes);
+    if (e & event::zero_window_episode) add(Slot::zero_window_episodes);
     if (e & event::window_full) add(Slot::window_full);
     if (e & event::window_update) add(Slot::window_updates);
     if (e & event::keep_alive) add(Slot::keep_alives);

@@ -49,7 +49,7 @@ struct Endpoint {
   bool base_set = false;
   bool sent_non_syn_ack = false;      // an ACK without SYN went out (window_full shift)
   bool fin_seen = false;
-  bool in_zero_window = false;
+  bool in_zero_window = false;        // last non-SYN/RST segment advertised zero
 };
 
 enum class ConnState : std::uint8_t {

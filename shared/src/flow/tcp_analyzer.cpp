@@ -45,6 +45,14 @@ std::uint32_t classify(Flow& f, int side, const DecodedPacket& p) {
     rev.base_set = true;
   }
 
+  // Episodes follow the kernel's tcp_select_window(): every segment but SYNs
+  // and resets carries the window it chose, so a zero after a non-zero is one
+  // transition to a zero window (FINs included, unlike Wireshark's flag).
+  if (!(fl & (syn | rst))) {
+    if (w == 0 && !fwd.in_zero_window) ev |= event::zero_window_episode;
+    fwd.in_zero_window = w == 0;
+  }
+
   // 1. Zero-window probe: skips checks 2-9 and does not advance nextseq.
   if (len == 1 && s == fwd.nextseq && rev.window == 0) {
     ev |= event::zero_window_probe;

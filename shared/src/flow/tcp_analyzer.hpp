@@ -28,6 +28,9 @@ constexpr std::uint32_t keep_alive_ack = 1u << 12;
 constexpr std::uint32_t zero_window_probe_ack = 1u << 13;
 constexpr std::uint32_t syn_retransmission = 1u << 14;
 constexpr std::uint32_t reused_port = 1u << 15;     // pure SYN with a new ISN on a known tuple
+// Not a Wireshark flag: the first zero window after a non-zero one in this
+// direction, the event the kernel counts as TcpExtTCPToZeroWindowAdv.
+constexpr std::uint32_t zero_window_episode = 1u << 20;
 // Connection events (labelled with the connection's direction)
 constexpr std::uint32_t opened = 1u << 16;
 constexpr std::uint32_t refused = 1u << 17;
