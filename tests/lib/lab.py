@@ -4,6 +4,7 @@ import contextlib
 import json
 import os
 import subprocess
+import tempfile
 import time
 
 LIB = os.path.dirname(os.path.abspath(__file__))
@@ -82,14 +83,10 @@ class Sensor:
         argv = [binary, "--signal", "STDIN", "--format", "json", *extra]
         for i in interfaces:
             argv += ["-i", i]
-        self.proc = lab.spawn(ns, *argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                              stderr=open(self._log(lab, ns), "w+"))
-        self.log_path = self._log(lab, ns)
+        fd, self.log_path = tempfile.mkstemp(prefix=f"{ns}-sensor-", suffix=".log")
+        with os.fdopen(fd, "w") as log:
+            self.proc = lab.spawn(ns, *argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log)
         self.wait_log([f"capturing on {i}" for i in interfaces])
-
-    @staticmethod
-    def _log(lab, ns):
-        return f"/tmp/{ns}-{id(lab)}-sensor.log"
 
     def log(self):
         with open(self.log_path) as f:
@@ -104,10 +101,14 @@ class Sensor:
         return False
 
     def snapshot(self):
-        """Totals per (name, direction) and per (name, label set) from one snapshot."""
+        """One snapshot of every counter, asked for on stdin (execd's protocol)."""
         self.proc.stdin.write(b"\n")
         self.proc.stdin.flush()
         return Snapshot(json.loads(self.proc.stdout.readline()))
+
+    def rss_kib(self):
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
 
     def stop(self):
         self.proc.stdin.close()
@@ -133,9 +134,9 @@ class Snapshot:
 class Dumpcap:
     """A simultaneous pcapng capture for tshark, the independent reference."""
 
-    def __init__(self, lab, ns, interface, path):
+    def __init__(self, lab, ns, interface, path, *options):
         self.path = path
-        self.proc = lab.spawn(ns, "dumpcap", "-q", "-i", interface, "-w", path,
+        self.proc = lab.spawn(ns, "dumpcap", "-q", "-i", interface, *options, "-w", path,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 10
         while not os.path.exists(path) and time.monotonic() < deadline:

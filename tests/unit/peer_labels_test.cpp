@@ -64,3 +64,18 @@ TEST_CASE("top-K peers by anomaly weight", "[labels]") {
   for (const auto& b : s.blocks) CHECK(b[Slot::connections_active] == 0);  // no underflow anywhere
   CHECK(s.total(Slot::connects_refused) == 1);
 }
+
+TEST_CASE("the peer is the remote end, also when the remote end is the client", "[labels]") {
+  AnalysisConfig cfg;
+  cfg.top_peers = 2;
+  cfg.peer_prefix_v4 = 32;
+  Harness h({"10.0.0.2/32"}, cfg);   // B, the server, is this host
+  h.handshake(1000);                 // remote client A -> local server B
+  h.a(1030, 1001, 5001, kAck, 100);
+  h.a(1300, 1001, 5001, kAck, 100);  // retransmission from A: A weighs 1
+  Snapshot s = h.snap();             // promotes A
+  h.a(1400, 1101, 5001, kAck, 100);  // the next packet re-resolves the flow
+  s = h.snap();
+  CHECK(in_peer(s, "10.0.0.1/32", Slot::tcp_segments) == 1);
+  CHECK(in_peer(s, "10.0.0.2/32", Slot::tcp_segments) == 0);  // never the host itself
+}

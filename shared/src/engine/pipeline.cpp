@@ -37,6 +37,14 @@ constexpr std::uint32_t kAnomalyEvents =
     event::retransmission | event::out_of_order | event::lost_segment | event::duplicate_ack |
     event::zero_window | event::keep_alive | event::refused | event::closed_rst;
 
+// The end a flow's peer label names: the remote one. With both or neither
+// end local (transit, loopback) the server is the one worth naming.
+int peer_side(const Flow& f) {
+  const bool local0 = f.local_mask & 1, local1 = f.local_mask & 2;
+  if (local0 != local1) return local0 ? 1 : 0;
+  return f.client_side == 2 ? 1 : 1 - f.client_side;
+}
+
 }  // namespace
 
 Pipeline::Pipeline(std::string interface, const AnalysisConfig& config, const LocalNetworks& local)
@@ -107,7 +115,7 @@ Direction Pipeline::direction_of(const Flow& f, int sender_side) const {
 
 SeriesBlock& Pipeline::block_of(Flow& f, Direction d) {
   if (aggregator_.peers_enabled() && f.block_generation != aggregator_.peer_generation()) {
-    const std::uint16_t block = aggregator_.resolve_peer(f.key.addr[f.client_side == 2 ? 1 : 1 - f.client_side]);
+    const std::uint16_t block = aggregator_.resolve_peer(f.key.addr[peer_side(f)]);
     if (block != f.block && f.opened && f.state != ConnState::closed) {
       // The gauge follows the connection to its new label set.
       const Direction cd = direction_of(f, f.client_side == 2 ? 0 : f.client_side);
@@ -145,10 +153,7 @@ void Pipeline::on_tcp(const DecodedPacket& p, const FlowKey& key, std::uint64_t 
     // Untracked: still counted as traffic, without TCP analysis.
     const bool src_local = local_.contains(p.src);
     const Direction d = src_local ? Direction::out : (local_.contains(p.dst) ? Direction::in : Direction::transit);
-    SeriesBlock& b = aggregator_.flow_block(0, d);
-    count_ip(p, b);
-    b.counters[idx(Slot::tcp_segments)] += 1;
-    b.counters[idx(Slot::tcp_payload_bytes)] += p.payload_length;
+    count_segment(p, aggregator_.flow_block(0, d));
     return;
   }
   SegmentEvents ev;
@@ -161,10 +166,9 @@ void Pipeline::on_tcp(const DecodedPacket& p, const FlowKey& key, std::uint64_t 
   apply(*f, side, p, ev);
 }
 
-void Pipeline::apply(const Flow& fc, int side, const DecodedPacket& p, const SegmentEvents& ev) {
-  Flow& f = const_cast<Flow&>(fc);
-  const Direction d = direction_of(f, side);
-  SeriesBlock& b = block_of(f, d);
+// What a segment's own header tells, tracked or not: a full flow table
+// must not hide SYNs or resets (a SYN flood is when they matter most).
+void Pipeline::count_segment(const DecodedPacket& p, SeriesBlock& b) {
   auto add = [&b](Slot s, std::uint64_t n = 1) { b.counters[idx(s)] += n; };
   count_ip(p, b);
   add(Slot::tcp_segments);
@@ -181,6 +185,14 @@ void Pipeline::apply(const Flow& fc, int side, const DecodedPacket& p, const Seg
     if (fl & tcpflag::ece) add(Slot::ecn_ece);
     if (fl & tcpflag::cwr) add(Slot::ecn_cwr);
   }
+}
+
+void Pipeline::apply(const Flow& fc, int side, const DecodedPacket& p, const SegmentEvents& ev) {
+  Flow& f = const_cast<Flow&>(fc);
+  const Direction d = direction_of(f, side);
+  SeriesBlock& b = block_of(f, d);
+  auto add = [&b](Slot s, std::uint64_t n = 1) { b.counters[idx(s)] += n; };
+  count_segment(p, b);
   const std::uint32_t e = ev.flags;
   if (e) {
     if (e & event::retransmission) add(Slot::retransmissions);
@@ -198,7 +210,7 @@ void Pipeline::apply(const Flow& fc, int side, const DecodedPacket& p, const Seg
     if (e & event::keep_alive) add(Slot::keep_alives);
     if (e & event::syn_retransmission) add(Slot::syn_retransmissions);
     if (aggregator_.peers_enabled() && (e & kAnomalyEvents) && f.block == 0)
-      aggregator_.note_anomaly(f.key.addr[f.client_side == 2 ? 1 : 1 - f.client_side], 1);
+      aggregator_.note_anomaly(f.key.addr[peer_side(f)], 1);
   }
   if (ev.rtt >= 0) {
     SeriesBlock& rb = block_of(f, direction_of(f, ev.rtt_side));
