@@ -22,6 +22,7 @@ class Lab:
         self.a, self.b, self.r = f"{prefix}{pid}_a", f"{prefix}{pid}_b", f"{prefix}{pid}_r"
         self.with_relay = relay
         self.traffic = TRAFFIC
+        self.logs = []  # files to remove with the lab
         self.background = []
 
     def sh(self, script, check=True):
@@ -38,6 +39,9 @@ class Lab:
             with contextlib.suppress(Exception):
                 p.kill()
                 p.wait(5)
+        for path in self.logs:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
         self.sh("lab_down", check=False)
 
     def run(self, ns, *cmd, timeout=60):
@@ -84,6 +88,7 @@ class Sensor:
         for i in interfaces:
             argv += ["-i", i]
         fd, self.log_path = tempfile.mkstemp(prefix=f"{ns}-sensor-", suffix=".log")
+        lab.logs.append(self.log_path)
         with os.fdopen(fd, "w") as log:
             self.proc = lab.spawn(ns, *argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log)
         self.wait_log([f"capturing on {i}" for i in interfaces])
@@ -113,7 +118,6 @@ class Sensor:
     def stop(self):
         self.proc.stdin.close()
         self.proc.wait(10)
-        os.unlink(self.log_path)
 
 
 class Snapshot:

@@ -56,7 +56,7 @@ const MetricInfo kCatalogue[] = {
     {"non_ip_frames", K::counter, S::interface, "", "", "frames that carry no IP (ARP, LLDP, ...)"},
     {"decode_errors", K::counter, S::interface, "", "", "frames that could not be decoded, tag reason"},
     {"flows_active", K::gauge, S::interface, "", "", "connections in the flow table"},
-    {"flows_evicted", K::counter, S::interface, "", "", "flows removed from the table, tag reason=idle|closed|port_reuse|table_full"},
+    {"flows_evicted", K::counter, S::interface, "", "", "flows removed from the table, tag reason=idle|closed|port_reuse|table_full (table_full also counts each segment that found no room: it is counted by its headers only)"},
     {"series_overflow", K::counter, S::interface, "", "", "peers kept in 'other' because the peer or series cap was reached"},
 };
 
