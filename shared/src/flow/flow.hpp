@@ -4,26 +4,80 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 
 #include "decode/packet.hpp"
 
 namespace tcpanomaly {
 
 // Canonical bidirectional key: side 0 is the numerically lower (address, port).
+// 40 bytes with the explicit padding, so it compares as five 64-bit words.
 struct FlowKey {
   IpAddress addr[2];
   std::uint16_t port[2];
   std::uint16_t vlan;
+  std::uint16_t pad = 0;  // always zero: part of the word compare and the hash
   bool operator==(const FlowKey& o) const {
-    return addr[0] == o.addr[0] && addr[1] == o.addr[1] && port[0] == o.port[0] &&
-           port[1] == o.port[1] && vlan == o.vlan;
+    std::uint64_t a[5], b[5];
+    std::memcpy(a, this, sizeof a);
+    std::memcpy(b, &o, sizeof b);
+    return ((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3]) | (a[4] ^ b[4])) == 0;
   }
 };
+static_assert(sizeof(FlowKey) == 40, "FlowKey compares and hashes as five words");
+
+namespace detail {
+inline std::uint64_t load_be64(const std::uint8_t* p) {
+  std::uint64_t v;
+  std::memcpy(&v, p, 8);
+  return __builtin_bswap64(v);
+}
+inline std::uint64_t load64(const void* p) {
+  std::uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+// 64x64 -> 128-bit multiply, high and low halves folded (wyhash's "mum"):
+// every input bit reaches every output bit in one multiply.
+inline std::uint64_t mum(std::uint64_t a, std::uint64_t b) {
+  __extension__ using u128 = unsigned __int128;
+  const u128 r = static_cast<u128>(a) * b;
+  return static_cast<std::uint64_t>(r) ^ static_cast<std::uint64_t>(r >> 64);
+}
+}  // namespace detail
 
 // Builds the key of a packet in place (no temporary: this runs per packet)
-// and tells which side sent it.
-void make_flow_key(const DecodedPacket& p, FlowKey& k, int& sender_side);
-std::uint64_t hash_key(const FlowKey& k, std::uint64_t seed);
+// and tells which side sent it. Inline and branch-free: which side is lower
+// is a coin toss per packet, so branches on it would mispredict half the time.
+inline void make_flow_key(const DecodedPacket& p, FlowKey& k, int& sender_side) {
+  // memcmp order of the addresses, then the ports: big-endian words compare like bytes.
+  const std::uint64_t s0 = detail::load_be64(p.src.bytes), d0 = detail::load_be64(p.dst.bytes);
+  const std::uint64_t s1 = detail::load_be64(p.src.bytes + 8), d1 = detail::load_be64(p.dst.bytes + 8);
+  const bool src_higher = (s0 > d0) | ((s0 == d0) & ((s1 > d1) | ((s1 == d1) & (p.src_port > p.dst_port))));
+  sender_side = src_higher ? 1 : 0;
+  k.addr[sender_side] = p.src;
+  k.addr[1 - sender_side] = p.dst;
+  k.port[sender_side] = p.src_port;
+  k.port[1 - sender_side] = p.dst_port;
+  k.vlan = p.vlan;
+  k.pad = 0;
+}
+
+// Per-table random words, one per key word: an attacker who picks addresses
+// and ports can't aim at one probe chain (nor zero a multiplier) without them.
+struct HashSeed {
+  std::uint64_t w[5];
+};
+
+// Three multiplies for the 40 key bytes.
+inline std::uint64_t hash_key(const FlowKey& k, const HashSeed& s) {
+  using detail::load64;
+  using detail::mum;
+  const auto* b = reinterpret_cast<const unsigned char*>(&k);
+  const std::uint64_t h = mum(load64(b) ^ s.w[0], load64(b + 8) ^ s.w[1]) ^
+                          mum(load64(b + 16) ^ s.w[2], load64(b + 24) ^ s.w[3]);
+  return mum(h ^ load64(b + 32), s.w[4]);
+}
 
 // Flags remembered about the last segment of a direction (Wireshark's
 // lastsegmentflags, reduced to what later checks read).

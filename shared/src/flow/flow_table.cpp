@@ -21,7 +21,10 @@ FlowTable::FlowTable(std::uint32_t capacity)
   for (std::uint32_t i = capacity; i-- > 0;) free_.push_back(i);
   mask_ = static_cast<std::uint32_t>(slots_.size()) - 1;
   std::random_device rd;
-  seed_ = std::uint64_t(rd()) << 32 | rd();
+  for (auto& w : seed_.w) {
+    // Odd, so the last multiply never zeroes the hash.
+    w = (std::uint64_t(rd()) << 32 | rd()) | 1;
+  }
 }
 
 std::size_t FlowTable::memory_bytes() const {

@@ -40,7 +40,7 @@ class FlowTable {
  private:
   std::uint32_t index_of(const Flow* f) const { return static_cast<std::uint32_t>(f - flows_.data()); }
 
-  std::uint64_t seed_;
+  HashSeed seed_;
   HugeArray<Flow> flows_;                 // constructed when first handed out
   std::vector<std::uint32_t> free_;       // stack of unused flow indices
   // One index entry: 8 bytes, so a probe costs one cache line, not two.
