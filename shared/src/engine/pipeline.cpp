@@ -53,8 +53,7 @@ void Pipeline::on_frame(std::int64_t time_ns, const std::uint8_t* data, std::uin
                         std::uint32_t wire_length) {
   advance_clock(time_ns);
   Pending& slot = batch_[batched_];
-  DecodedPacket& p = slot.packet;
-  p = DecodedPacket{};
+  DecodedPacket& p = slot.packet;  // decoded in place, not cleared first (see decode())
   p.time_ns = time_ns;
   p.wire_length = wire_length;
   const DecodeResult r = decode(link_type_, data, captured, wire_length, p);
@@ -63,13 +62,10 @@ void Pipeline::on_frame(std::int64_t time_ns, const std::uint8_t* data, std::uin
     count(decode_error_slot(r));
     if (p.ip_version == 0) return;
   }
-  // Non-TCP traffic is labelled by its sender when local, else "in"/"transit".
-  const bool src_local = local_.contains(p.src);
-  const Direction d = src_local ? Direction::out : (local_.contains(p.dst) ? Direction::in : Direction::transit);
   if (!p.has_tcp) {
     // We don't reassemble: a fragmented TCP segment is counted, not analysed.
     if (p.protocol == 6 && p.first_fragment) count(Slot::err_tcp_fragmented);
-    count_ip(p, aggregator_.flow_block(0, d));
+    count_ip(p, aggregator_.flow_block(0, untracked_direction(p)));
     return;
   }
   make_flow_key(p, slot.key, slot.side);
@@ -97,6 +93,12 @@ void Pipeline::count_ip(const DecodedPacket& p, SeriesBlock& b) {
   if (p.ecn == 3) b.counters[idx(Slot::ecn_ce)] += 1;
   b.histograms[static_cast<std::size_t>(Histogram::packet_size_tcp) + proto].observe(
       p.ip_length, histogram_info(static_cast<Histogram>(static_cast<int>(Histogram::packet_size_tcp) + proto)));
+}
+
+// Traffic without a flow is labelled by its sender when local, else "in"/"transit".
+Direction Pipeline::untracked_direction(const DecodedPacket& p) const {
+  if (local_.contains(p.src)) return Direction::out;
+  return local_.contains(p.dst) ? Direction::in : Direction::transit;
 }
 
 Direction Pipeline::direction_of(const Flow& f, int sender_side) const {
@@ -143,9 +145,7 @@ void Pipeline::on_tcp(const DecodedPacket& p, const FlowKey& key, std::uint64_t 
   Flow* f = lookup_or_create(p, key, hash);
   if (!f) {
     // Untracked: still counted as traffic, without TCP analysis.
-    const bool src_local = local_.contains(p.src);
-    const Direction d = src_local ? Direction::out : (local_.contains(p.dst) ? Direction::in : Direction::transit);
-    SeriesBlock& b = aggregator_.flow_block(0, d);
+    SeriesBlock& b = aggregator_.flow_block(0, untracked_direction(p));
     count_ip(p, b);
     b.counters[idx(Slot::tcp_segments)] += 1;
     b.counters[idx(Slot::tcp_payload_bytes)] += p.payload_length;

@@ -43,6 +43,7 @@ class Pipeline {
   Flow* lookup_or_create(const DecodedPacket& p, const FlowKey& key, std::uint64_t hash);
   void apply(const Flow& f, int side, const DecodedPacket& p, const SegmentEvents& ev);
   Direction direction_of(const Flow& f, int sender_side) const;
+  Direction untracked_direction(const DecodedPacket& p) const;
   SeriesBlock& block_of(Flow& f, Direction d);
   void expire(std::int64_t now, bool emergency);
   void finish(Flow& f, Slot eviction);
