@@ -70,7 +70,10 @@ static_assert(sizeof(kSlots) / sizeof(kSlots[0]) == kSlotCount, "slot table");
 const double kRttBounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                              0.05,   0.1,     0.25,   0.5,   1,      2.5,   10};
 const double kDurationBounds[] = {0.01, 0.1, 1, 10, 60, 300, 1800, 3600, 86400};
-const double kSizeBounds[] = {64, 128, 256, 512, 1024, 1500, 9000};
+constexpr double kSizeBounds[] = {kPacketSizeBounds[0], kPacketSizeBounds[1], kPacketSizeBounds[2],
+                                  kPacketSizeBounds[3], kPacketSizeBounds[4], kPacketSizeBounds[5],
+                                  kPacketSizeBounds[6]};
+static_assert(sizeof(kSizeBounds) / sizeof(kSizeBounds[0]) == kPacketSizeBoundCount, "one list of size bounds");
 
 #define BOUNDS(b) b, sizeof(b) / sizeof(b[0])
 const HistogramInfo kHistograms[] = {

@@ -83,16 +83,17 @@ void Pipeline::flush() {
   batched_ = 0;
 }
 
-void Pipeline::count_ip(const DecodedPacket& p, SeriesBlock& b) {
+// Per packet: inline, and the size bucket by integer compares.
+inline void Pipeline::count_ip(const DecodedPacket& p, SeriesBlock& b) {
   const std::size_t v6 = p.ip_version == 6 ? 1 : 0;
   const int proto = proto_index(p.protocol);
   b.counters[idx(Slot::packets_tcp4) + 2 * proto + v6] += 1;
   b.counters[idx(Slot::bytes_tcp4) + 2 * proto + v6] += p.ip_length;
-  if (p.dont_fragment) b.counters[idx(Slot::ip_df)] += 1;
-  if (p.fragment) b.counters[idx(Slot::ip_fragments)] += 1;
-  if (p.ecn == 3) b.counters[idx(Slot::ecn_ce)] += 1;
-  b.histograms[static_cast<std::size_t>(Histogram::packet_size_tcp) + proto].observe(
-      p.ip_length, histogram_info(static_cast<Histogram>(static_cast<int>(Histogram::packet_size_tcp) + proto)));
+  b.counters[idx(Slot::ip_df)] += p.dont_fragment;
+  b.counters[idx(Slot::ip_fragments)] += p.fragment;
+  b.counters[idx(Slot::ecn_ce)] += p.ecn == 3;
+  b.histograms[static_cast<std::size_t>(Histogram::packet_size_tcp) + proto].observe_in(
+      packet_size_bucket(p.ip_length), p.ip_length);
 }
 
 // Traffic without a flow is labelled by its sender when local, else "in"/"transit".
@@ -101,25 +102,34 @@ Direction Pipeline::untracked_direction(const DecodedPacket& p) const {
   return local_.contains(p.dst) ? Direction::in : Direction::transit;
 }
 
-Direction Pipeline::direction_of(const Flow& f, int sender_side) const {
-  if ((f.local_mask >> sender_side) & 1) return Direction::out;
-  if ((f.local_mask >> (1 - sender_side)) & 1) return Direction::in;
-  return Direction::transit;
+// The sender's side local: out; else the receiver's: in; else transit.
+inline Direction Pipeline::direction_of(const Flow& f, int sender_side) const {
+  static constexpr Direction kByMaskAndSide[4][2] = {
+      {Direction::transit, Direction::transit},
+      {Direction::out, Direction::in},
+      {Direction::in, Direction::out},
+      {Direction::out, Direction::out},
+  };
+  return kByMaskAndSide[f.local_mask & 3][sender_side];
 }
 
-SeriesBlock& Pipeline::block_of(Flow& f, Direction d) {
-  if (aggregator_.peers_enabled() && f.block_generation != aggregator_.peer_generation()) {
-    const std::uint16_t block = aggregator_.resolve_peer(f.key.addr[f.client_side == 2 ? 1 : 1 - f.client_side]);
-    if (block != f.block && f.opened && f.state != ConnState::closed) {
-      // The gauge follows the connection to its new label set.
-      const Direction cd = direction_of(f, f.client_side == 2 ? 0 : f.client_side);
-      aggregator_.flow_block(f.block, cd).counters[idx(Slot::connections_active)] -= 1;
-      aggregator_.flow_block(block, cd).counters[idx(Slot::connections_active)] += 1;
-    }
-    f.block = block;
-    f.block_generation = aggregator_.peer_generation();
-  }
+// The peer label set of a connection is re-resolved only when the set of
+// labelled peers changed since (rare): the per-packet path is one compare.
+inline SeriesBlock& Pipeline::block_of(Flow& f, Direction d) {
+  if (aggregator_.peers_enabled() && f.block_generation != aggregator_.peer_generation()) resolve_block(f);
   return aggregator_.flow_block(f.block, d);
+}
+
+void Pipeline::resolve_block(Flow& f) {
+  const std::uint16_t block = aggregator_.resolve_peer(f.key.addr[f.client_side == 2 ? 1 : 1 - f.client_side]);
+  if (block != f.block && f.opened && f.state != ConnState::closed) {
+    // The gauge follows the connection to its new label set.
+    const Direction cd = direction_of(f, f.client_side == 2 ? 0 : f.client_side);
+    aggregator_.flow_block(f.block, cd).counters[idx(Slot::connections_active)] -= 1;
+    aggregator_.flow_block(block, cd).counters[idx(Slot::connections_active)] += 1;
+  }
+  f.block = block;
+  f.block_generation = aggregator_.peer_generation();
 }
 
 Flow* Pipeline::lookup_or_create(const DecodedPacket& p, const FlowKey& key, std::uint64_t h) {

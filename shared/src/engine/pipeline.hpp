@@ -45,6 +45,7 @@ class Pipeline {
   Direction direction_of(const Flow& f, int sender_side) const;
   Direction untracked_direction(const DecodedPacket& p) const;
   SeriesBlock& block_of(Flow& f, Direction d);
+  void resolve_block(Flow& f);
   void expire(std::int64_t now, bool emergency);
   void finish(Flow& f, Slot eviction);
   std::int64_t timeout_of(const Flow& f) const;

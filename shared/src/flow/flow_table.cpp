@@ -31,23 +31,6 @@ std::size_t FlowTable::memory_bytes() const {
   return flows_.bytes() + free_.capacity() * sizeof(std::uint32_t) + slots_.bytes();
 }
 
-void FlowTable::prefetch_flow(std::uint64_t h) const {
-  const IndexSlot& slot = slots_[static_cast<std::uint32_t>(h) & mask_];
-  if (slot.flow == 0 || slot.tag != static_cast<std::uint32_t>(h >> 32)) return;
-  // The analysis reads the key, both endpoints and the connection state.
-  const char* f = reinterpret_cast<const char*>(&flows_[slot.flow - 1]);
-  for (std::size_t off = 0; off < sizeof(Flow); off += 64) __builtin_prefetch(f + off);
-}
-
-Flow* FlowTable::find(const FlowKey& k, std::uint64_t h) {
-  const std::uint32_t tag = static_cast<std::uint32_t>(h >> 32);
-  for (std::uint32_t i = static_cast<std::uint32_t>(h) & mask_;; i = (i + 1) & mask_) {
-    const IndexSlot slot = slots_[i];
-    if (slot.flow == 0) return nullptr;
-    if (slot.tag == tag && flows_[slot.flow - 1].key == k) return &flows_[slot.flow - 1];
-  }
-}
-
 Flow* FlowTable::insert(const FlowKey& k, std::uint64_t h) {
   if (free_.empty()) return nullptr;
   const std::uint32_t idx = free_.back();
