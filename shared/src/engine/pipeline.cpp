@@ -52,7 +52,7 @@ Pipeline::Pipeline(std::string interface, const AnalysisConfig& config, const Lo
 void Pipeline::on_frame(std::int64_t time_ns, const std::uint8_t* data, std::uint32_t captured,
                         std::uint32_t wire_length) {
   advance_clock(time_ns);
-  Pending& slot = batch_[batched_];
+  Pending& slot = ring_at(ring_head_);
   DecodedPacket& p = slot.packet;  // decoded in place, not cleared first (see decode())
   p.time_ns = time_ns;
   p.wire_length = wire_length;
@@ -71,16 +71,23 @@ void Pipeline::on_frame(std::int64_t time_ns, const std::uint8_t* data, std::uin
   make_flow_key(p, slot.key, slot.side);
   slot.hash = flows_.hash(slot.key);
   flows_.prefetch_slot(slot.hash);
-  if (++batched_ == kBatch) flush();
+  ++ring_head_;
+  const std::uint64_t waiting = ring_head_ - ring_tail_;
+  if (waiting > kFlowDistance) flows_.prefetch_flow(ring_at(ring_head_ - 1 - kFlowDistance).hash);
+  if (waiting > kAnalyseDistance) analyse_oldest();
+}
+
+inline void Pipeline::analyse_oldest() {
+  const Pending& s = ring_at(ring_tail_);
+  on_tcp(s.packet, s.key, s.hash, s.side);
+  ++ring_tail_;
 }
 
 void Pipeline::flush() {
-  for (std::size_t i = 0; i < batched_; ++i) flows_.prefetch_flow(batch_[i].hash);
-  for (std::size_t i = 0; i < batched_; ++i) {
-    const Pending& s = batch_[i];
-    on_tcp(s.packet, s.key, s.hash, s.side);
-  }
-  batched_ = 0;
+  // The newest segments' records were not prefetched yet.
+  const std::uint64_t first = ring_head_ - ring_tail_ > kFlowDistance ? ring_head_ - kFlowDistance : ring_tail_;
+  for (std::uint64_t n = first; n < ring_head_; ++n) flows_.prefetch_flow(ring_at(n).hash);
+  while (ring_tail_ != ring_head_) analyse_oldest();
 }
 
 // Per packet: inline, and the size bucket by integer compares.
@@ -286,7 +293,7 @@ void Pipeline::expire(std::int64_t now, bool emergency) {
 void Pipeline::advance_clock(std::int64_t now_ns) {
   if (now_ns <= clock_) return;
   // Expiry changes the flow table: the batch must be analysed against the table as it was.
-  if (batched_ && next_sweep_ && now_ns >= next_sweep_) flush();
+  if (ring_tail_ != ring_head_ && next_sweep_ && now_ns >= next_sweep_) flush();
   clock_ = now_ns;
   if (next_sweep_ == 0) next_sweep_ = clock_ + kSweepInterval;
   if (clock_ >= next_sweep_) {

@@ -19,13 +19,13 @@ class FlowTable {
   // Cache warming for batched lookups (see Pipeline::flush): the index slot
   // first, then, once that has arrived, the record it points to. Both are
   // hints only; find() is always the real lookup.
-  void prefetch_slot(std::uint64_t h) const { __builtin_prefetch(&slots_[static_cast<std::uint32_t>(h) & mask_]); }
+  void prefetch_slot(std::uint64_t h) const { prefetch(&slots_[static_cast<std::uint32_t>(h) & mask_]); }
   void prefetch_flow(std::uint64_t h) const {
     const IndexSlot& slot = slots_[static_cast<std::uint32_t>(h) & mask_];
     if (slot.flow == 0 || slot.tag != static_cast<std::uint32_t>(h >> 32)) return;
     // The analysis reads the key, both endpoints and the connection state.
     const char* f = reinterpret_cast<const char*>(&flows_[slot.flow - 1]);
-    for (std::size_t off = 0; off < sizeof(Flow); off += 64) __builtin_prefetch(f + off);
+    for (std::size_t off = 0; off < sizeof(Flow); off += 64) prefetch(f + off);
   }
   // Inline: once per packet.
   Flow* find(const FlowKey& k, std::uint64_t h) {
