@@ -169,7 +169,7 @@ void Pipeline::on_tcp(const DecodedPacket& p, const FlowKey& key, std::uint64_t 
     return;
   }
   SegmentEvents ev;
-  if (f->segments && starts_new_connection(*f, side, p)) {
+  if (f->analysed && starts_new_connection(*f, side, p)) {
     finish(*f, f->state == ConnState::closed ? Slot::evicted_closed : Slot::evicted_port_reuse);
     reset_connection(*f);
     ev.flags |= event::reused_port;

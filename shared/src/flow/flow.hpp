@@ -87,24 +87,25 @@ constexpr std::uint8_t keep_alive = 1, zero_window_probe = 2;
 
 // Per-direction state. Sequence values are absolute; 0 means "unknown",
 // exactly as in Wireshark, so that our checks fire on the same frames.
+// 56 bytes: the 64-bit times first, so nothing is padded.
 struct Endpoint {
+  std::int64_t nextseq_time = 0;      // when nextseq last advanced
+  std::int64_t lastack_time = 0;      // time of this direction's last segment
+  std::int64_t rtt_start = 0;         // 0 = no timing in progress
   std::uint32_t base_seq = 0;         // ISN (SYN) or first seq - 1
   std::uint32_t nextseq = 0;          // highest seq + len seen (SYN/FIN count 1)
   std::uint32_t lastack = 0;          // ack field of this direction's last segment
   std::uint32_t maxseqtobeacked = 0;  // end of the contiguous range seen
   std::uint32_t window = 0xffffffffu; // raw window of the last segment; max = none yet
-  std::int64_t nextseq_time = 0;      // when nextseq last advanced
-  std::int64_t lastack_time = 0;      // time of this direction's last segment
   std::uint32_t rtt_end = 0;          // Karn timing: end of the timed segment
-  std::int64_t rtt_start = 0;         // 0 = no timing in progress
   std::int16_t dupacknum = 0;
   std::int8_t win_scale = -1;         // -1 unknown, -2 no scaling, else shift
   std::uint8_t last_flags = 0;        // lastseg::*
   bool base_set = false;
   bool sent_non_syn_ack = false;      // an ACK without SYN went out (window_full shift)
   bool fin_seen = false;
-  bool in_zero_window = false;
 };
+static_assert(sizeof(Endpoint) == 56, "no padding inside an endpoint");
 
 enum class ConnState : std::uint8_t {
   midstream,     // first packet was not a SYN: never counted as opened
@@ -117,22 +118,26 @@ enum class ConnState : std::uint8_t {
                  // SYN retries, up to a minute apart, stay retransmissions of it
 };
 
+// 192 bytes, three cache lines (the table's records start 64-aligned), all
+// of which a segment's analysis reads: the table is far larger than the
+// caches, so each line is a memory access per packet. The three flags are
+// bit-fields without default initialisers (C++17): Flow{} zeroes them.
 struct Flow {
   FlowKey key;
-  Endpoint ep[2];
   std::int64_t first_seen = 0;
   std::int64_t last_seen = 0;
   std::int64_t last_syn_time = 0;   // most recent pure SYN (Wireshark's iRTT start)
   std::int64_t irtt = 0;            // Wireshark's initial RTT; 0 = unknown
-  std::uint32_t hash = 0;
-  std::uint32_t segments = 0;       // analysed so far (0 = the flow is new)
+  Endpoint ep[2];
   ConnState state = ConnState::midstream;
-  bool opened = false;              // counted in connections_opened (and active)
   std::uint8_t client_side = 2;     // side that sent the SYN; 2 = unknown
   std::uint8_t local_mask = 0;      // bit s set: side s is a local address
+  bool opened : 1;                  // counted in connections_opened (and active)
+  bool analysed : 1;                // a segment was analysed (false: the flow is new)
+  bool in_use : 1;                  // the record holds a flow (the table's free list has the others)
   std::uint16_t block = 0;          // aggregator block (peer) of this connection
   std::uint16_t block_generation = 0;
-  bool in_use = false;
 };
+static_assert(sizeof(Flow) == 192, "three cache lines");
 
 }  // namespace tcpanomaly

@@ -38,7 +38,6 @@ Flow* FlowTable::insert(const FlowKey& k, std::uint64_t h) {
   if (idx >= high_water_) high_water_ = idx + 1;
   Flow& f = *new (&flows_[idx]) Flow{};
   f.key = k;
-  f.hash = static_cast<std::uint32_t>(h);
   f.in_use = true;
   std::uint32_t i = static_cast<std::uint32_t>(h) & mask_;
   while (slots_[i].flow != 0) i = (i + 1) & mask_;
@@ -49,11 +48,13 @@ Flow* FlowTable::insert(const FlowKey& k, std::uint64_t h) {
 
 void FlowTable::remove(Flow* f) {
   const std::uint32_t idx = index_of(f);
-  std::uint32_t i = f->hash & mask_;
+  // Records keep no hash (4 more bytes would make them a fourth cache line): removal,
+  // rare, recomputes it from the key.
+  std::uint32_t i = static_cast<std::uint32_t>(hash(f->key)) & mask_;
   while (slots_[i].flow != idx + 1) i = (i + 1) & mask_;
   // Backward-shift deletion keeps every probe chain unbroken without tombstones.
   for (std::uint32_t j = (i + 1) & mask_; slots_[j].flow != 0; j = (j + 1) & mask_) {
-    const std::uint32_t home = flows_[slots_[j].flow - 1].hash & mask_;
+    const std::uint32_t home = static_cast<std::uint32_t>(hash(flows_[slots_[j].flow - 1].key)) & mask_;
     // Move j into the hole at i if its home slot is not in (i, j] cyclically.
     if (((j - home) & mask_) >= ((j - i) & mask_)) {
       slots_[i] = slots_[j];

@@ -158,7 +158,7 @@ void track_connection(Flow& f, int side, const DecodedPacket& p, SegmentEvents& 
   const std::int64_t now = p.time_ns;
   const bool pure_syn = (fl & (syn | ack)) == syn;
   if (pure_syn) {
-    if (f.segments == 0) {
+    if (!f.analysed) {
       f.state = ConnState::syn_sent;
       f.client_side = static_cast<std::uint8_t>(side);
     }
@@ -199,9 +199,8 @@ bool starts_new_connection(const Flow& f, int side, const DecodedPacket& p) {
 }
 
 void reset_connection(Flow& f) {
-  Flow fresh;
+  Flow fresh{};
   fresh.key = f.key;
-  fresh.hash = f.hash;
   fresh.local_mask = f.local_mask;
   fresh.block = f.block;
   fresh.block_generation = f.block_generation;
@@ -210,7 +209,7 @@ void reset_connection(Flow& f) {
 }
 
 void analyze_segment(Flow& f, int side, const DecodedPacket& p, SegmentEvents& ev) {
-  if (f.segments == 0) f.first_seen = p.time_ns;
+  if (!f.analysed) f.first_seen = p.time_ns;
   Endpoint& fwd = f.ep[side];
   Endpoint& rev = f.ep[1 - side];
   // Wireshark: a SYN/ACK with a new ISN re-bases its direction (no new stream).
@@ -224,7 +223,7 @@ void analyze_segment(Flow& f, int side, const DecodedPacket& p, SegmentEvents& e
   track_rtt(f, side, p, ev);
   track_connection(f, side, p, ev);
   f.last_seen = p.time_ns;
-  ++f.segments;
+  f.analysed = true;
 }
 
 }  // namespace tcpanomaly
