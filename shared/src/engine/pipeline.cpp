@@ -139,8 +139,13 @@ void Pipeline::resolve_block(Flow& f) {
   f.block_generation = aggregator_.peer_generation();
 }
 
-Flow* Pipeline::lookup_or_create(const DecodedPacket& p, const FlowKey& key, std::uint64_t h) {
+inline Flow* Pipeline::lookup_or_create(const DecodedPacket& p, const FlowKey& key, std::uint64_t h) {
   if (Flow* f = flows_.find(key, h)) return f;
+  return create(p, key, h);
+}
+
+// Out of line: once per connection, not per packet.
+Flow* Pipeline::create(const DecodedPacket& p, const FlowKey& key, std::uint64_t h) {
   Flow* f = flows_.insert(key, h);
   // The packet's own time, not clock_: the clock may be a batch ahead.
   const std::int64_t now = p.time_ns;
@@ -158,7 +163,7 @@ Flow* Pipeline::lookup_or_create(const DecodedPacket& p, const FlowKey& key, std
   return f;
 }
 
-void Pipeline::on_tcp(const DecodedPacket& p, const FlowKey& key, std::uint64_t hash, int side) {
+inline void Pipeline::on_tcp(const DecodedPacket& p, const FlowKey& key, std::uint64_t hash, int side) {
   Flow* f = lookup_or_create(p, key, hash);
   if (!f) {
     // Untracked: still counted as traffic, without TCP analysis.
@@ -178,7 +183,7 @@ void Pipeline::on_tcp(const DecodedPacket& p, const FlowKey& key, std::uint64_t 
   apply(*f, side, p, ev);
 }
 
-void Pipeline::apply(const Flow& fc, int side, const DecodedPacket& p, const SegmentEvents& ev) {
+inline void Pipeline::apply(const Flow& fc, int side, const DecodedPacket& p, const SegmentEvents& ev) {
   Flow& f = const_cast<Flow&>(fc);
   const Direction d = direction_of(f, side);
   SeriesBlock& b = block_of(f, d);

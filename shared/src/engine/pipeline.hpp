@@ -41,6 +41,7 @@ class Pipeline {
   void count_ip(const DecodedPacket& p, SeriesBlock& b);
   void on_tcp(const DecodedPacket& p, const FlowKey& key, std::uint64_t hash, int side);
   Flow* lookup_or_create(const DecodedPacket& p, const FlowKey& key, std::uint64_t hash);
+  Flow* create(const DecodedPacket& p, const FlowKey& key, std::uint64_t hash);
   void apply(const Flow& f, int side, const DecodedPacket& p, const SegmentEvents& ev);
   Direction direction_of(const Flow& f, int sender_side) const;
   Direction untracked_direction(const DecodedPacket& p) const;
