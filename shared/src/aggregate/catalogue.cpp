@@ -106,8 +106,11 @@ const MetricInfo* find_metric(std::string_view name) {
 
 void HistogramData::observe(double value, const HistogramInfo& info) {
   if (!std::isfinite(value)) return;
+  // Bounds ascend, so the bucket is the number of bounds below the value;
+  // counted over all of them, the loop always runs the same length and its
+  // branch is predicted (an early exit at a data-dependent bound was not).
   std::size_t i = 0;
-  while (i < info.bound_count && value > info.bounds[i]) ++i;
+  for (std::size_t k = 0; k < info.bound_count; ++k) i += value > info.bounds[k];
   ++buckets[i];
   ++count;
   sum += value;
