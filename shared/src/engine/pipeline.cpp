@@ -23,9 +23,10 @@ Slot decode_error_slot(DecodeResult r) {
 }
 
 // packets/bytes slots are laid out proto-major, ip-minor: tcp4, tcp6, udp4, ...
+constexpr int kTcp = 0;
 int proto_index(std::uint8_t protocol) {
   switch (protocol) {
-    case 6: return 0;
+    case 6: return kTcp;
     case 17: return 1;
     case 1: case 58: return 2;
     default: return 3;
@@ -70,8 +71,7 @@ void Pipeline::on_frame(std::int64_t time_ns, const std::uint8_t* data, std::uin
     count_ip(p, aggregator_.flow_block(0, untracked_direction(p)));
     return;
   }
-  make_flow_key(p, slot.key, slot.side);
-  slot.hash = flows_.hash(slot.key);
+  slot.hash = flows_.key_of(p, slot.key, slot.side);
   flows_.prefetch_slot(slot.hash);
   ++ring_head_;
   const std::uint64_t waiting = ring_head_ - ring_tail_;
@@ -93,9 +93,11 @@ void Pipeline::flush() {
 }
 
 // Per packet: inline, and the size bucket by integer compares.
-inline void Pipeline::count_ip(const DecodedPacket& p, SeriesBlock& b) {
+inline void Pipeline::count_ip(const DecodedPacket& p, SeriesBlock& b) { count_ip(p, b, proto_index(p.protocol)); }
+
+// `proto` = proto_index(p.protocol); TCP segments pass 0 (known at compile time).
+inline void Pipeline::count_ip(const DecodedPacket& p, SeriesBlock& b, int proto) {
   const std::size_t v6 = p.ip_version == 6 ? 1 : 0;
-  const int proto = proto_index(p.protocol);
   b.counters[idx(Slot::packets_tcp4) + 2 * proto + v6] += 1;
   b.counters[idx(Slot::bytes_tcp4) + 2 * proto + v6] += p.ip_length;
   b.counters[idx(Slot::ip_df)] += p.dont_fragment;
@@ -170,7 +172,7 @@ inline void Pipeline::on_tcp(const DecodedPacket& p, const FlowKey& key, std::ui
   if (!f) {
     // Untracked: still counted as traffic, without TCP analysis.
     SeriesBlock& b = aggregator_.flow_block(0, untracked_direction(p));
-    count_ip(p, b);
+    count_ip(p, b, kTcp);
     b.counters[idx(Slot::tcp_segments)] += 1;
     b.counters[idx(Slot::tcp_payload_bytes)] += p.payload_length;
     return;
@@ -190,7 +192,7 @@ inline void Pipeline::apply(const Flow& fc, int side, const DecodedPacket& p, co
   const Direction d = direction_of(f, side);
   SeriesBlock& b = block_of(f, d);
   auto add = [&b](Slot s, std::uint64_t n = 1) { b.counters[idx(s)] += n; };
-  count_ip(p, b);
+  count_ip(p, b, kTcp);
   add(Slot::tcp_segments);
   add(Slot::tcp_payload_bytes, p.payload_length);
   // Flag and event bits are added, not branched on: which of them a segment

@@ -39,6 +39,7 @@ class Pipeline {
 
  private:
   void count_ip(const DecodedPacket& p, SeriesBlock& b);
+  void count_ip(const DecodedPacket& p, SeriesBlock& b, int proto);
   void on_tcp(const DecodedPacket& p, const FlowKey& key, std::uint64_t hash, int side);
   Flow* lookup_or_create(const DecodedPacket& p, const FlowKey& key, std::uint64_t hash);
   Flow* create(const DecodedPacket& p, const FlowKey& key, std::uint64_t hash);

@@ -46,10 +46,37 @@ inline std::uint64_t mum(std::uint64_t a, std::uint64_t b) {
 }
 }  // namespace detail
 
-// Builds the key of a packet in place (no temporary: this runs per packet)
-// and tells which side sent it. Inline and branch-free: which side is lower
-// is a coin toss per packet, so branches on it would mispredict half the time.
-inline void make_flow_key(const DecodedPacket& p, FlowKey& k, int& sender_side) {
+// Per-table random words, one per key word: an attacker who picks addresses
+// and ports can't aim at one probe chain (nor zero a multiplier) without them.
+struct HashSeed {
+  std::uint64_t w[5];
+};
+
+// Three multiplies for the key's five words: the addresses as big-endian
+// words (as make_flow_key compares them), then ports and VLAN.
+inline std::uint64_t hash_words(std::uint64_t a_hi, std::uint64_t a_lo, std::uint64_t b_hi, std::uint64_t b_lo,
+                                std::uint64_t rest, const HashSeed& s) {
+  using detail::mum;
+  const std::uint64_t h = mum(a_hi ^ s.w[0], a_lo ^ s.w[1]) ^ mum(b_hi ^ s.w[2], b_lo ^ s.w[3]);
+  return mum(h ^ rest, s.w[4]);
+}
+
+inline std::uint64_t key_rest(std::uint16_t port0, std::uint16_t port1, std::uint16_t vlan) {
+  return std::uint64_t(port0) | std::uint64_t(port1) << 16 | std::uint64_t(vlan) << 32;
+}
+
+inline std::uint64_t hash_key(const FlowKey& k, const HashSeed& s) {
+  using detail::load_be64;
+  return hash_words(load_be64(k.addr[0].bytes), load_be64(k.addr[0].bytes + 8), load_be64(k.addr[1].bytes),
+                    load_be64(k.addr[1].bytes + 8), key_rest(k.port[0], k.port[1], k.vlan), s);
+}
+
+// Builds the key of a packet in place (no temporary: this runs per packet),
+// tells which side sent it and returns hash_key() of it, from the words it
+// compared rather than re-reading the key. Inline and branch-free: which
+// side is lower is a coin toss per packet, so branches on it would
+// mispredict half the time.
+inline std::uint64_t make_flow_key(const DecodedPacket& p, FlowKey& k, int& sender_side, const HashSeed& seed) {
   // memcmp order of the addresses, then the ports: big-endian words compare like bytes.
   const std::uint64_t s0 = detail::load_be64(p.src.bytes), d0 = detail::load_be64(p.dst.bytes);
   const std::uint64_t s1 = detail::load_be64(p.src.bytes + 8), d1 = detail::load_be64(p.dst.bytes + 8);
@@ -57,26 +84,14 @@ inline void make_flow_key(const DecodedPacket& p, FlowKey& k, int& sender_side) 
   sender_side = src_higher ? 1 : 0;
   k.addr[sender_side] = p.src;
   k.addr[1 - sender_side] = p.dst;
-  k.port[sender_side] = p.src_port;
-  k.port[1 - sender_side] = p.dst_port;
+  const std::uint16_t port0 = src_higher ? p.dst_port : p.src_port;
+  const std::uint16_t port1 = src_higher ? p.src_port : p.dst_port;
+  k.port[0] = port0;
+  k.port[1] = port1;
   k.vlan = p.vlan;
   k.pad = 0;
-}
-
-// Per-table random words, one per key word: an attacker who picks addresses
-// and ports can't aim at one probe chain (nor zero a multiplier) without them.
-struct HashSeed {
-  std::uint64_t w[5];
-};
-
-// Three multiplies for the 40 key bytes.
-inline std::uint64_t hash_key(const FlowKey& k, const HashSeed& s) {
-  using detail::load64;
-  using detail::mum;
-  const auto* b = reinterpret_cast<const unsigned char*>(&k);
-  const std::uint64_t h = mum(load64(b) ^ s.w[0], load64(b + 8) ^ s.w[1]) ^
-                          mum(load64(b + 16) ^ s.w[2], load64(b + 24) ^ s.w[3]);
-  return mum(h ^ load64(b + 32), s.w[4]);
+  return hash_words(src_higher ? d0 : s0, src_higher ? d1 : s1, src_higher ? s0 : d0, src_higher ? s1 : d1,
+                    key_rest(port0, port1, p.vlan), seed);
 }
 
 // Flags remembered about the last segment of a direction (Wireshark's

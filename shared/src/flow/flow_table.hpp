@@ -16,6 +16,10 @@ class FlowTable {
   explicit FlowTable(std::uint32_t capacity);
 
   std::uint64_t hash(const FlowKey& k) const { return hash_key(k, seed_); }
+  // make_flow_key() with this table's seed: the key of a packet and hash(key).
+  std::uint64_t key_of(const DecodedPacket& p, FlowKey& k, int& sender_side) const {
+    return make_flow_key(p, k, sender_side, seed_);
+  }
   // Cache warming for batched lookups (see Pipeline::flush): the index slot
   // first, then, once that has arrived, the record it points to. Both are
   // hints only; find() is always the real lookup.
