@@ -203,11 +203,6 @@ void track_connection(Flow& f, int side, const DecodedPacket& p, SegmentEvents& 
 
 }  // namespace
 
-bool starts_new_connection(const Flow& f, int side, const DecodedPacket& p) {
-  const Endpoint& fwd = f.ep[side];
-  return (p.flags & (syn | ack)) == syn && fwd.base_set && p.seq != fwd.base_seq;
-}
-
 void reset_connection(Flow& f) {
   Flow fresh{};
   fresh.key = f.key;
