@@ -106,11 +106,16 @@ const MetricInfo* find_metric(std::string_view name) {
 
 void HistogramData::observe(double value, const HistogramInfo& info) {
   if (!std::isfinite(value)) return;
-  // Bounds ascend, so the bucket is the number of bounds below the value;
-  // counted over all of them, the loop always runs the same length and its
-  // branch is predicted (an early exit at a data-dependent bound was not).
+  // Bounds ascend, so the bucket is the number of bounds below the value:
+  // a binary search of fixed length (<= kMaxBuckets bounds) whose steps are
+  // conditional moves, not branches (an early exit at a data-dependent bound
+  // mispredicted).
+  static_assert(kMaxBuckets <= 16, "five steps");
   std::size_t i = 0;
-  for (std::size_t k = 0; k < info.bound_count; ++k) i += value > info.bounds[k];
+  for (std::size_t step = 16; step; step >>= 1) {
+    const bool below = i + step <= info.bound_count && info.bounds[i + step - 1] < value;
+    i += below ? step : 0;
+  }
   ++buckets[i];
   ++count;
   sum += value;
