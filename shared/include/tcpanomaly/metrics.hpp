@@ -82,10 +82,16 @@ const HistogramInfo& histogram_info(Histogram h);
 inline constexpr std::uint32_t kPacketSizeBounds[] = {64, 128, 256, 512, 1024, 1500, 9000};
 constexpr std::size_t kPacketSizeBoundCount = sizeof(kPacketSizeBounds) / sizeof(kPacketSizeBounds[0]);
 // Index of the bucket `bytes` falls in (kPacketSizeBoundCount = +Inf); branch-free.
+// The first five bounds are powers of two, so up to 1024 bytes the bucket is
+// the bit width of bytes - 1, less 6.
+static_assert(kPacketSizeBounds[0] == 64 && kPacketSizeBounds[1] == 128 && kPacketSizeBounds[2] == 256 &&
+                  kPacketSizeBounds[3] == 512 && kPacketSizeBounds[4] == 1024 && kPacketSizeBoundCount == 7,
+              "packet_size_bucket() assumes these bounds");
 inline std::size_t packet_size_bucket(std::uint32_t bytes) {
-  std::size_t i = 0;
-  for (std::uint32_t bound : kPacketSizeBounds) i += bytes > bound;
-  return i;
+  const std::uint32_t v = bytes > 64 ? bytes - 1 : 63;   // bit width 6 for every size <= 64
+  const std::uint32_t width = 32 - static_cast<std::uint32_t>(__builtin_clz(v));
+  const std::uint32_t pow2 = width - 6 < 4 ? width - 6 : 4;  // buckets 0..4
+  return pow2 + (bytes > kPacketSizeBounds[4]) + (bytes > kPacketSizeBounds[5]) + (bytes > kPacketSizeBounds[6]);
 }
 
 }  // namespace tcpanomaly
