@@ -217,14 +217,16 @@ void analyze_segment(Flow& f, int side, const DecodedPacket& p, SegmentEvents& e
   if (!f.analysed) f.first_seen = p.time_ns;
   Endpoint& fwd = f.ep[side];
   Endpoint& rev = f.ep[1 - side];
+  const bool is_syn = p.flags & syn;  // the SYN-only steps behind one test
   // Wireshark: a SYN/ACK with a new ISN re-bases its direction (no new stream).
-  if ((p.flags & (syn | ack)) == (syn | ack) && fwd.base_set && p.seq != fwd.base_seq)
-    fwd.base_seq = p.seq;
+  if (is_syn && (p.flags & ack) && fwd.base_set && p.seq != fwd.base_seq) fwd.base_seq = p.seq;
 
   ev.flags |= classify(f, side, p);
-  if ((p.flags & (syn | ack)) == syn && (ev.flags & (event::retransmission | event::out_of_order)))
-    ev.flags |= event::syn_retransmission;
-  if (p.flags & syn) note_window_scale(fwd, rev, p);
+  if (is_syn) {
+    if (!(p.flags & ack) && (ev.flags & (event::retransmission | event::out_of_order)))
+      ev.flags |= event::syn_retransmission;
+    note_window_scale(fwd, rev, p);
+  }
   track_rtt(f, side, p, ev);
   track_connection(f, side, p, ev);
   f.last_seen = p.time_ns;
