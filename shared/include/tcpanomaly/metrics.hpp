@@ -71,7 +71,8 @@ struct HistogramInfo {
   std::string_view metric;     // catalogue name
   std::string_view tag_key;    // "proto" for packet_size
   std::string_view tag_value;
-  const double* bounds;        // finite upper bounds; +Inf is implicit
+  const double* bounds;        // finite upper bounds; +Inf is implicit (the array
+                               // holds kMaxBuckets entries: +Inf past bound_count)
   std::size_t bound_count;
 };
 
