@@ -154,7 +154,7 @@ void Pipeline::resolve_block(Flow& f) {
 // Out of line: once per connection, not per packet.
 Flow* Pipeline::create(const DecodedPacket& p, const FlowKey& key, std::uint64_t h) {
   Flow* f = flows_.insert(key, h);
-  // The packet's own time, not clock_: the clock may be a batch ahead.
+  // The packet's own time, not clock_: the clock may be a few segments ahead (ring_).
   const std::int64_t now = p.time_ns;
   if (!f && now >= next_emergency_) {
     next_emergency_ = now + kSecond;
@@ -308,7 +308,7 @@ void Pipeline::expire(std::int64_t now, bool emergency) {
 
 void Pipeline::advance_clock(std::int64_t now_ns) {
   if (now_ns <= clock_) return;
-  // Expiry changes the flow table: the batch must be analysed against the table as it was.
+  // Expiry changes the flow table: waiting segments must be analysed against the table as it was.
   if (ring_tail_ != ring_head_ && next_sweep_ && now_ns >= next_sweep_) flush();
   clock_ = now_ns;
   if (next_sweep_ == 0) next_sweep_ = clock_ + kSweepInterval;
