@@ -4,6 +4,9 @@
 #include <catch2/catch.hpp>
 #include <tins/tins.h>
 
+#include <cmath>
+#include <vector>
+
 #include "support/tcp_harness.hpp"
 
 using namespace tcpanomaly;
@@ -221,4 +224,32 @@ TEST_CASE("non-TCP traffic is labelled by its local end", "[traffic][local]") {
   CHECK(h.in_direction("out", Slot::packets_udp4) == 1);
   CHECK(h.in_direction("in", Slot::packets_udp4) == 2);
   CHECK(h.in_direction("transit", Slot::packets_udp4) == 1);
+}
+
+TEST_CASE("histogram buckets: the first bound not below the value, +Inf past the last", "[aggregate]") {
+  // observe() finds the bucket by a branch-free binary search; check it
+  // against the plain linear rule on every bound, its neighbours and more.
+  for (std::size_t h = 0; h < kHistogramCount; ++h) {
+    const HistogramInfo& info = histogram_info(static_cast<Histogram>(h));
+    std::vector<double> values = {0.0, -1.0, 1e12};
+    for (std::size_t k = 0; k < info.bound_count; ++k) {
+      const double b = info.bounds[k];
+      values.insert(values.end(), {b, std::nextafter(b, 0.0), std::nextafter(b, 1e300), b * 0.999, b * 1.001});
+    }
+    for (double v : values) {
+      std::size_t expected = 0;
+      while (expected < info.bound_count && v > info.bounds[expected]) ++expected;
+      HistogramData d;
+      d.observe(v, info);
+      CHECK(d.buckets[expected] == 1);
+      CHECK(d.count == 1);
+    }
+  }
+  // The packet-size fast path agrees with the generic search.
+  const HistogramInfo& size = histogram_info(Histogram::packet_size_tcp);
+  for (std::uint32_t bytes = 0; bytes <= 70000; ++bytes) {
+    std::size_t expected = 0;
+    while (expected < size.bound_count && bytes > size.bounds[expected]) ++expected;
+    if (packet_size_bucket(bytes) != expected) FAIL("packet_size_bucket(" << bytes << ")");
+  }
 }

@@ -71,10 +71,28 @@ struct HistogramInfo {
   std::string_view metric;     // catalogue name
   std::string_view tag_key;    // "proto" for packet_size
   std::string_view tag_value;
-  const double* bounds;        // finite upper bounds; +Inf is implicit
+  const double* bounds;        // finite upper bounds; +Inf is implicit (the array
+                               // holds kMaxBuckets entries: +Inf past bound_count)
   std::size_t bound_count;
 };
 
 const HistogramInfo& histogram_info(Histogram h);
+
+// The packet_size bounds (bytes), here so the per-packet path can find a
+// bucket with integer compares instead of the generic double search.
+inline constexpr std::uint32_t kPacketSizeBounds[] = {64, 128, 256, 512, 1024, 1500, 9000};
+constexpr std::size_t kPacketSizeBoundCount = sizeof(kPacketSizeBounds) / sizeof(kPacketSizeBounds[0]);
+// Index of the bucket `bytes` falls in (kPacketSizeBoundCount = +Inf); branch-free.
+// The first five bounds are powers of two, so up to 1024 bytes the bucket is
+// the bit width of bytes - 1, less 6.
+static_assert(kPacketSizeBounds[0] == 64 && kPacketSizeBounds[1] == 128 && kPacketSizeBounds[2] == 256 &&
+                  kPacketSizeBounds[3] == 512 && kPacketSizeBounds[4] == 1024 && kPacketSizeBoundCount == 7,
+              "packet_size_bucket() assumes these bounds");
+inline std::size_t packet_size_bucket(std::uint32_t bytes) {
+  const std::uint32_t v = bytes > 64 ? bytes - 1 : 63;   // bit width 6 for every size <= 64
+  const std::uint32_t width = 32 - static_cast<std::uint32_t>(__builtin_clz(v));
+  const std::uint32_t pow2 = width - 6 < 4 ? width - 6 : 4;  // buckets 0..4
+  return pow2 + (bytes > kPacketSizeBounds[4]) + (bytes > kPacketSizeBounds[5]) + (bytes > kPacketSizeBounds[6]);
+}
 
 }  // namespace tcpanomaly

@@ -1,6 +1,8 @@
 // The metric catalogue (names fixed by DESIGN.md; README's table is checked
 // against this by tests/unit/catalogue_test.cpp).
+#include <array>
 #include <cmath>
+#include <limits>
 #include <cstring>
 
 #include "tcpanomaly/metrics.hpp"
@@ -68,20 +70,36 @@ const SlotInfo kSlots[] = {
 static_assert(sizeof(kSlots) / sizeof(kSlots[0]) == kSlotCount, "slot table");
 
 // Seconds: 100 us .. 60 s, roughly x2.5 apart; covers LAN to satellite RTTs.
-const double kRttBounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+constexpr double kRttBounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                              0.05,   0.1,     0.25,   0.5,   1,      2.5,   10};
-const double kDurationBounds[] = {0.01, 0.1, 1, 10, 60, 300, 1800, 3600, 86400};
-const double kSizeBounds[] = {64, 128, 256, 512, 1024, 1500, 9000};
+constexpr double kDurationBounds[] = {0.01, 0.1, 1, 10, 60, 300, 1800, 3600, 86400};
+constexpr double kSizeBounds[] = {kPacketSizeBounds[0], kPacketSizeBounds[1], kPacketSizeBounds[2],
+                                  kPacketSizeBounds[3], kPacketSizeBounds[4], kPacketSizeBounds[5],
+                                  kPacketSizeBounds[6]};
+static_assert(sizeof(kSizeBounds) / sizeof(kSizeBounds[0]) == kPacketSizeBoundCount, "one list of size bounds");
 
-#define BOUNDS(b) b, sizeof(b) / sizeof(b[0])
+// Each list padded with +Inf to kMaxBuckets entries, so observe() can
+// binary-search without reading the count (see there).
+template <std::size_t N>
+constexpr std::array<double, kMaxBuckets> padded(const double (&b)[N]) {
+  static_assert(N < kMaxBuckets, "one padding entry at least");
+  std::array<double, kMaxBuckets> r{};
+  for (std::size_t i = 0; i < kMaxBuckets; ++i) r[i] = i < N ? b[i] : std::numeric_limits<double>::infinity();
+  return r;
+}
+constexpr auto kRttPadded = padded(kRttBounds);
+constexpr auto kDurationPadded = padded(kDurationBounds);
+constexpr auto kSizePadded = padded(kSizeBounds);
+
+#define BOUNDS(b) b##Padded.data(), sizeof(b##Bounds) / sizeof(b##Bounds[0])
 const HistogramInfo kHistograms[] = {
-    {"handshake_rtt", "", "", BOUNDS(kRttBounds)},
-    {"rtt", "", "", BOUNDS(kRttBounds)},
-    {"connection_duration", "", "", BOUNDS(kDurationBounds)},
-    {"packet_size", "proto", "tcp", BOUNDS(kSizeBounds)},
-    {"packet_size", "proto", "udp", BOUNDS(kSizeBounds)},
-    {"packet_size", "proto", "icmp", BOUNDS(kSizeBounds)},
-    {"packet_size", "proto", "other", BOUNDS(kSizeBounds)},
+    {"handshake_rtt", "", "", BOUNDS(kRtt)},
+    {"rtt", "", "", BOUNDS(kRtt)},
+    {"connection_duration", "", "", BOUNDS(kDuration)},
+    {"packet_size", "proto", "tcp", BOUNDS(kSize)},
+    {"packet_size", "proto", "udp", BOUNDS(kSize)},
+    {"packet_size", "proto", "icmp", BOUNDS(kSize)},
+    {"packet_size", "proto", "other", BOUNDS(kSize)},
 };
 #undef BOUNDS
 static_assert(sizeof(kHistograms) / sizeof(kHistograms[0]) == kHistogramCount, "histogram table");
@@ -104,8 +122,13 @@ const MetricInfo* find_metric(std::string_view name) {
 
 void HistogramData::observe(double value, const HistogramInfo& info) {
   if (!std::isfinite(value)) return;
+  // Bounds ascend, so the bucket is the number of bounds below the value:
+  // a binary search of fixed length over the list padded with +Inf to
+  // kMaxBuckets (catalogue above), whose steps are conditional moves, not
+  // branches (a compare loop with an early exit mispredicted).
+  static_assert(kMaxBuckets == 16, "four steps");
   std::size_t i = 0;
-  while (i < info.bound_count && value > info.bounds[i]) ++i;
+  for (std::size_t step = 8; step; step >>= 1) i += info.bounds[i + step - 1] < value ? step : 0;
   ++buckets[i];
   ++count;
   sum += value;

@@ -5,7 +5,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <string>
 
@@ -17,8 +16,17 @@ struct CaptureStats {
   std::uint64_t received = 0, dropped = 0, if_dropped = 0;
 };
 
-using FrameSink = std::function<void(std::int64_t time_ns, const std::uint8_t* data,
-                                     std::uint32_t captured, std::uint32_t wire_length)>;
+// Where frames go: a plain function and its context, not a std::function,
+// so a frame costs one indirect call between libpcap and the pipeline.
+struct FrameSink {
+  void (*fn)(void* context, std::int64_t time_ns, const std::uint8_t* data, std::uint32_t captured,
+             std::uint32_t wire_length);
+  void* context;
+  void operator()(std::int64_t time_ns, const std::uint8_t* data, std::uint32_t captured,
+                  std::uint32_t wire_length) const {
+    fn(context, time_ns, data, captured, wire_length);
+  }
+};
 
 class PacketSource {
  public:

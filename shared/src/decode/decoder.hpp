@@ -27,6 +27,8 @@ bool linktype_supported(int link_type);
 
 // Decodes one frame. `captured` bytes are available at `data`; `wire_length`
 // is the original length (used when an IP header says 0, as TSO captures do).
+// `out` need not be cleared first: every field the result makes valid is set
+// (time_ns and wire_length are the caller's).
 DecodeResult decode(int link_type, const std::uint8_t* data, std::size_t captured,
                     std::uint32_t wire_length, DecodedPacket& out);
 

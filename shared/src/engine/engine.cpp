@@ -25,6 +25,13 @@ std::string base_name(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
+FrameSink sink_of(Pipeline& pipeline) {
+  return {[](void* p, std::int64_t t, const std::uint8_t* d, std::uint32_t cap, std::uint32_t len) {
+            static_cast<Pipeline*>(p)->on_frame(t, d, cap, len);
+          },
+          &pipeline};
+}
+
 // Frames handed to the pipeline per lock hold: bounds snapshot latency.
 constexpr int kBatch = 512;
 
@@ -93,9 +100,7 @@ CaptureWorker& Engine::Impl::add_file_worker(PacketSource& source) {
 }
 
 void Engine::Impl::analyse_file(PacketSource& source, CaptureWorker& w) {
-  const FrameSink sink = [&w](std::int64_t t, const std::uint8_t* d, std::uint32_t cap, std::uint32_t len) {
-    w.pipeline.on_frame(t, d, cap, len);
-  };
+  const FrameSink sink = sink_of(w.pipeline);
   for (;;) {
     std::lock_guard<std::mutex> g(w.lock);
     if (stopping.load() || source.dispatch(4096, sink) < 0) break;
@@ -110,9 +115,7 @@ void Engine::Impl::capture_loop(CaptureWorker& w) {
   std::unique_ptr<PacketSource> source;
   int backoff_s = 1;
   auto next_attempt = std::chrono::steady_clock::now();
-  const FrameSink sink = [&w](std::int64_t t, const std::uint8_t* d, std::uint32_t cap, std::uint32_t len) {
-    w.pipeline.on_frame(t, d, cap, len);
-  };
+  const FrameSink sink = sink_of(w.pipeline);
   while (!stopping.load()) {
     if (!source) {
       if (std::chrono::steady_clock::now() < next_attempt) {

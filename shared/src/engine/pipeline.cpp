@@ -23,9 +23,10 @@ Slot decode_error_slot(DecodeResult r) {
 }
 
 // packets/bytes slots are laid out proto-major, ip-minor: tcp4, tcp6, udp4, ...
+constexpr int kTcp = 0;
 int proto_index(std::uint8_t protocol) {
   switch (protocol) {
-    case 6: return 0;
+    case 6: return kTcp;
     case 17: return 1;
     case 1: case 58: return 2;
     default: return 3;
@@ -59,10 +60,11 @@ Pipeline::Pipeline(std::string interface, const AnalysisConfig& config, const Lo
 
 void Pipeline::on_frame(std::int64_t time_ns, const std::uint8_t* data, std::uint32_t captured,
                         std::uint32_t wire_length) {
-  advance_clock(time_ns);
-  Pending& slot = batch_[batched_];
-  DecodedPacket& p = slot.packet;
-  p = DecodedPacket{};
+  // advance_clock()'s common case, inline: time moved on, no sweep due yet.
+  if (time_ns > clock_ && next_sweep_ != 0 && time_ns < next_sweep_) clock_ = time_ns;
+  else advance_clock(time_ns);
+  Pending& slot = ring_at(ring_head_);
+  DecodedPacket& p = slot.packet;  // decoded in place, not cleared first (see decode())
   p.time_ns = time_ns;
   p.wire_length = wire_length;
   const DecodeResult r = decode(link_type_, data, captured, wire_length, p);
@@ -71,67 +73,96 @@ void Pipeline::on_frame(std::int64_t time_ns, const std::uint8_t* data, std::uin
     count(decode_error_slot(r));
     if (p.ip_version == 0) return;
   }
-  // Non-TCP traffic is labelled by its sender when local, else "in"/"transit".
-  const bool src_local = local_.contains(p.src);
-  const Direction d = src_local ? Direction::out : (local_.contains(p.dst) ? Direction::in : Direction::transit);
   if (!p.has_tcp) {
     // We don't reassemble: a fragmented TCP segment is counted, not analysed.
     if (p.protocol == 6 && p.first_fragment) count(Slot::err_tcp_fragmented);
-    count_ip(p, aggregator_.flow_block(0, d));
+    count_ip(p, aggregator_.flow_block(0, untracked_direction(p)));
     return;
   }
-  make_flow_key(p, slot.key, slot.side);
-  slot.hash = flows_.hash(slot.key);
+  slot.hash = flows_.key_of(p, slot.key, slot.side);
   flows_.prefetch_slot(slot.hash);
-  if (++batched_ == kBatch) flush();
+  ++ring_head_;
+  const std::uint64_t waiting = ring_head_ - ring_tail_;
+  if (waiting > kFlowDistance) flows_.prefetch_flow(ring_at(ring_head_ - 1 - kFlowDistance).hash);
+  if (waiting > kAnalyseDistance) analyse_oldest();
+}
+
+// analyse_oldest(), lookup_or_create(), on_tcp() and apply() are forced
+// inline into one another: left to itself GCC keeps them calls, ~25
+// instructions of prologue and epilogue per segment.
+[[gnu::always_inline]] inline void Pipeline::analyse_oldest() {
+  const Pending& s = ring_at(ring_tail_);
+  on_tcp(s.packet, s.key, s.hash, s.side);
+  ++ring_tail_;
 }
 
 void Pipeline::flush() {
-  for (std::size_t i = 0; i < batched_; ++i) flows_.prefetch_flow(batch_[i].hash);
-  for (std::size_t i = 0; i < batched_; ++i) {
-    const Pending& s = batch_[i];
-    on_tcp(s.packet, s.key, s.hash, s.side);
-  }
-  batched_ = 0;
+  // The newest segments' records were not prefetched yet.
+  const std::uint64_t first = ring_head_ - ring_tail_ > kFlowDistance ? ring_head_ - kFlowDistance : ring_tail_;
+  for (std::uint64_t n = first; n < ring_head_; ++n) flows_.prefetch_flow(ring_at(n).hash);
+  while (ring_tail_ != ring_head_) analyse_oldest();
 }
 
-void Pipeline::count_ip(const DecodedPacket& p, SeriesBlock& b) {
+// Per packet: inline, and the size bucket by integer compares.
+inline void Pipeline::count_ip(const DecodedPacket& p, SeriesBlock& b) { count_ip(p, b, proto_index(p.protocol)); }
+
+// `proto` = proto_index(p.protocol); TCP segments pass 0 (known at compile time).
+inline void Pipeline::count_ip(const DecodedPacket& p, SeriesBlock& b, int proto) {
   const std::size_t v6 = p.ip_version == 6 ? 1 : 0;
-  const int proto = proto_index(p.protocol);
   b.counters[idx(Slot::packets_tcp4) + 2 * proto + v6] += 1;
   b.counters[idx(Slot::bytes_tcp4) + 2 * proto + v6] += p.ip_length;
-  if (p.dont_fragment) b.counters[idx(Slot::ip_df)] += 1;
-  if (p.fragment) b.counters[idx(Slot::ip_fragments)] += 1;
-  if (p.ecn == 3) b.counters[idx(Slot::ecn_ce)] += 1;
-  b.histograms[static_cast<std::size_t>(Histogram::packet_size_tcp) + proto].observe(
-      p.ip_length, histogram_info(static_cast<Histogram>(static_cast<int>(Histogram::packet_size_tcp) + proto)));
+  b.counters[idx(Slot::ip_df)] += p.dont_fragment;
+  b.counters[idx(Slot::ip_fragments)] += p.fragment;
+  b.counters[idx(Slot::ecn_ce)] += p.ecn == 3;
+  b.histograms[static_cast<std::size_t>(Histogram::packet_size_tcp) + proto].observe_in(
+      packet_size_bucket(p.ip_length), p.ip_length);
 }
 
-Direction Pipeline::direction_of(const Flow& f, int sender_side) const {
-  if ((f.local_mask >> sender_side) & 1) return Direction::out;
-  if ((f.local_mask >> (1 - sender_side)) & 1) return Direction::in;
-  return Direction::transit;
+// Traffic without a flow is labelled by its sender when local, else "in"/"transit".
+Direction Pipeline::untracked_direction(const DecodedPacket& p) const {
+  if (local_.contains(p.src)) return Direction::out;
+  return local_.contains(p.dst) ? Direction::in : Direction::transit;
 }
 
-SeriesBlock& Pipeline::block_of(Flow& f, Direction d) {
-  if (aggregator_.peers_enabled() && f.block_generation != aggregator_.peer_generation()) {
-    const std::uint16_t block = aggregator_.resolve_peer(f.key.addr[peer_side(f)]);
-    if (block != f.block && f.opened && f.state != ConnState::closed) {
-      // The gauge follows the connection to its new label set.
-      const Direction cd = direction_of(f, f.client_side == 2 ? 0 : f.client_side);
-      aggregator_.flow_block(f.block, cd).counters[idx(Slot::connections_active)] -= 1;
-      aggregator_.flow_block(block, cd).counters[idx(Slot::connections_active)] += 1;
-    }
-    f.block = block;
-    f.block_generation = aggregator_.peer_generation();
-  }
+// The sender's side local: out; else the receiver's: in; else transit.
+inline Direction Pipeline::direction_of(const Flow& f, int sender_side) const {
+  static constexpr Direction kByMaskAndSide[4][2] = {
+      {Direction::transit, Direction::transit},
+      {Direction::out, Direction::in},
+      {Direction::in, Direction::out},
+      {Direction::out, Direction::out},
+  };
+  return kByMaskAndSide[f.local_mask & 3][sender_side];
+}
+
+// The peer label set of a connection is re-resolved only when the set of
+// labelled peers changed since (rare): the per-packet path is one compare.
+inline SeriesBlock& Pipeline::block_of(Flow& f, Direction d) {
+  if (aggregator_.peers_enabled() && f.block_generation != aggregator_.peer_generation()) resolve_block(f);
   return aggregator_.flow_block(f.block, d);
 }
 
-Flow* Pipeline::lookup_or_create(const DecodedPacket& p, const FlowKey& key, std::uint64_t h) {
+void Pipeline::resolve_block(Flow& f) {
+  const std::uint16_t block = aggregator_.resolve_peer(f.key.addr[peer_side(f)]);
+  if (block != f.block && f.opened && f.state != ConnState::closed) {
+    // The gauge follows the connection to its new label set.
+    const Direction cd = direction_of(f, f.client_side == 2 ? 0 : f.client_side);
+    aggregator_.flow_block(f.block, cd).counters[idx(Slot::connections_active)] -= 1;
+    aggregator_.flow_block(block, cd).counters[idx(Slot::connections_active)] += 1;
+  }
+  f.block = block;
+  f.block_generation = aggregator_.peer_generation();
+}
+
+[[gnu::always_inline]] inline Flow* Pipeline::lookup_or_create(const DecodedPacket& p, const FlowKey& key, std::uint64_t h) {
   if (Flow* f = flows_.find(key, h)) return f;
+  return create(p, key, h);
+}
+
+// Out of line: once per connection, not per packet.
+Flow* Pipeline::create(const DecodedPacket& p, const FlowKey& key, std::uint64_t h) {
   Flow* f = flows_.insert(key, h);
-  // The packet's own time, not clock_: the clock may be a batch ahead.
+  // The packet's own time, not clock_: the clock may be a few segments ahead (ring_).
   const std::int64_t now = p.time_ns;
   if (!f && now >= next_emergency_) {
     next_emergency_ = now + kSecond;
@@ -147,17 +178,15 @@ Flow* Pipeline::lookup_or_create(const DecodedPacket& p, const FlowKey& key, std
   return f;
 }
 
-void Pipeline::on_tcp(const DecodedPacket& p, const FlowKey& key, std::uint64_t hash, int side) {
+[[gnu::always_inline]] inline void Pipeline::on_tcp(const DecodedPacket& p, const FlowKey& key, std::uint64_t hash, int side) {
   Flow* f = lookup_or_create(p, key, hash);
   if (!f) {
     // Untracked: still counted as traffic, without TCP analysis.
-    const bool src_local = local_.contains(p.src);
-    const Direction d = src_local ? Direction::out : (local_.contains(p.dst) ? Direction::in : Direction::transit);
-    count_segment(p, aggregator_.flow_block(0, d));
+    count_segment(p, aggregator_.flow_block(0, untracked_direction(p)));
     return;
   }
   SegmentEvents ev;
-  if (f->segments && starts_new_connection(*f, side, p)) {
+  if (f->analysed && starts_new_connection(*f, side, p)) {
     finish(*f, f->state == ConnState::closed ? Slot::evicted_closed : Slot::evicted_port_reuse);
     reset_connection(*f);
     ev.flags |= event::reused_port;
@@ -168,47 +197,52 @@ void Pipeline::on_tcp(const DecodedPacket& p, const FlowKey& key, std::uint64_t 
 
 // What a segment's own header tells, tracked or not: a full flow table
 // must not hide SYNs or resets (a SYN flood is when they matter most).
-void Pipeline::count_segment(const DecodedPacket& p, SeriesBlock& b) {
+[[gnu::always_inline]] inline void Pipeline::count_segment(const DecodedPacket& p, SeriesBlock& b) {
   auto add = [&b](Slot s, std::uint64_t n = 1) { b.counters[idx(s)] += n; };
-  count_ip(p, b);
+  count_ip(p, b, kTcp);
   add(Slot::tcp_segments);
   add(Slot::tcp_payload_bytes, p.payload_length);
+  // Flag and event bits are added, not branched on: which of them a segment
+  // carries is close to random from one segment to the next, and every
+  // mispredicted branch costs more than the few adds.
   const std::uint8_t fl = p.flags;
-  if (fl & tcpflag::rst) add(Slot::resets);
-  if (fl & tcpflag::syn) {
+  auto bit = [](std::uint32_t v, std::uint32_t mask) -> std::uint64_t { return (v & mask) != 0; };
+  add(Slot::resets, bit(fl, tcpflag::rst));
+  if (fl & tcpflag::syn) {  // rare: a well-predicted branch
     if (!(fl & tcpflag::ack)) add(Slot::syn);
     if (p.options.window_scale >= 0) add(Slot::syn_window_scale);
     if (p.options.sack_permitted) add(Slot::syn_sack_permitted);
     if (p.options.timestamps) add(Slot::syn_timestamps);
   } else {
     // On SYNs ECE/CWR negotiate ECN; elsewhere they signal congestion.
-    if (fl & tcpflag::ece) add(Slot::ecn_ece);
-    if (fl & tcpflag::cwr) add(Slot::ecn_cwr);
+    add(Slot::ecn_ece, bit(fl, tcpflag::ece));
+    add(Slot::ecn_cwr, bit(fl, tcpflag::cwr));
   }
 }
 
-void Pipeline::apply(const Flow& fc, int side, const DecodedPacket& p, const SegmentEvents& ev) {
+[[gnu::always_inline]] inline void Pipeline::apply(const Flow& fc, int side, const DecodedPacket& p, const SegmentEvents& ev) {
   Flow& f = const_cast<Flow&>(fc);
   const Direction d = direction_of(f, side);
   SeriesBlock& b = block_of(f, d);
   auto add = [&b](Slot s, std::uint64_t n = 1) { b.counters[idx(s)] += n; };
+  auto bit = [](std::uint32_t v, std::uint32_t mask) -> std::uint64_t { return (v & mask) != 0; };
   count_segment(p, b);
   const std::uint32_t e = ev.flags;
   if (e) {
-    if (e & event::retransmission) add(Slot::retransmissions);
-    if (e & event::fast_retransmission) add(Slot::fast_retransmissions);
-    if (e & event::spurious_retransmission) add(Slot::spurious_retransmissions);
-    if (e & event::out_of_order) add(Slot::out_of_order);
-    if (e & event::lost_segment) add(Slot::lost_segments);
-    if (e & event::acked_unseen) add(Slot::acked_unseen);
-    if (e & event::duplicate_ack) add(Slot::duplicate_acks);
-    if (e & event::zero_window) add(Slot::zero_windows);
-    if (e & event::zero_window_probe) add(Slot::zero_window_probes);
-    if (e & event::zero_window_episode) add(Slot::zero_window_episodes);
-    if (e & event::window_full) add(Slot::window_full);
-    if (e & event::window_update) add(Slot::window_updates);
-    if (e & event::keep_alive) add(Slot::keep_alives);
-    if (e & event::syn_retransmission) add(Slot::syn_retransmissions);
+    add(Slot::retransmissions, bit(e, event::retransmission));
+    add(Slot::fast_retransmissions, bit(e, event::fast_retransmission));
+    add(Slot::spurious_retransmissions, bit(e, event::spurious_retransmission));
+    add(Slot::out_of_order, bit(e, event::out_of_order));
+    add(Slot::lost_segments, bit(e, event::lost_segment));
+    add(Slot::acked_unseen, bit(e, event::acked_unseen));
+    add(Slot::duplicate_acks, bit(e, event::duplicate_ack));
+    add(Slot::zero_windows, bit(e, event::zero_window));
+    add(Slot::zero_window_probes, bit(e, event::zero_window_probe));
+    add(Slot::zero_window_episodes, bit(e, event::zero_window_episode));
+    add(Slot::window_full, bit(e, event::window_full));
+    add(Slot::window_updates, bit(e, event::window_update));
+    add(Slot::keep_alives, bit(e, event::keep_alive));
+    add(Slot::syn_retransmissions, bit(e, event::syn_retransmission));
     if (aggregator_.peers_enabled() && (e & kAnomalyEvents) && f.block == 0)
       aggregator_.note_anomaly(f.key.addr[peer_side(f)], 1);
   }
@@ -288,8 +322,8 @@ void Pipeline::expire(std::int64_t now, bool emergency) {
 
 void Pipeline::advance_clock(std::int64_t now_ns) {
   if (now_ns <= clock_) return;
-  // Expiry changes the flow table: the batch must be analysed against the table as it was.
-  if (batched_ && next_sweep_ && now_ns >= next_sweep_) flush();
+  // Expiry changes the flow table: waiting segments must be analysed against the table as it was.
+  if (ring_tail_ != ring_head_ && next_sweep_ && now_ns >= next_sweep_) flush();
   clock_ = now_ns;
   if (next_sweep_ == 0) next_sweep_ = clock_ + kSweepInterval;
   if (clock_ >= next_sweep_) {

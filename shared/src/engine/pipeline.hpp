@@ -22,11 +22,11 @@ class Pipeline {
   Pipeline(std::string interface, const AnalysisConfig& config, const LocalNetworks& local);
 
   void set_link_type(int link_type) { link_type_ = link_type; }
-  // TCP segments are decoded at once but analysed in small batches (see
-  // flush()); everything that reads the results flushes first.
+  // TCP segments are decoded at once but analysed a few segments later
+  // (see ring_); everything that reads the results flushes first.
   void on_frame(std::int64_t time_ns, const std::uint8_t* data, std::uint32_t captured,
                 std::uint32_t wire_length);
-  // Analyses the batched segments, in arrival order.
+  // Analyses the waiting segments, in arrival order.
   void flush();
   // Advances the clock without a packet (idle live capture): runs expiry.
   void advance_clock(std::int64_t now_ns);
@@ -39,12 +39,16 @@ class Pipeline {
 
  private:
   void count_ip(const DecodedPacket& p, SeriesBlock& b);
+  void count_ip(const DecodedPacket& p, SeriesBlock& b, int proto);
   void count_segment(const DecodedPacket& p, SeriesBlock& b);  // count_ip + TCP header counters
   void on_tcp(const DecodedPacket& p, const FlowKey& key, std::uint64_t hash, int side);
   Flow* lookup_or_create(const DecodedPacket& p, const FlowKey& key, std::uint64_t hash);
+  Flow* create(const DecodedPacket& p, const FlowKey& key, std::uint64_t hash);
   void apply(const Flow& f, int side, const DecodedPacket& p, const SegmentEvents& ev);
   Direction direction_of(const Flow& f, int sender_side) const;
+  Direction untracked_direction(const DecodedPacket& p) const;
   SeriesBlock& block_of(Flow& f, Direction d);
+  void resolve_block(Flow& f);
   void expire(std::int64_t now, bool emergency);
   void finish(Flow& f, Slot eviction);
   std::int64_t timeout_of(const Flow& f) const;
@@ -55,18 +59,28 @@ class Pipeline {
     std::uint64_t& operator[](Slot s) { return block->counters[static_cast<std::size_t>(s)]; }
   };
 
-  // A batch of decoded segments: their flow records are fetched from memory
-  // in parallel (prefetch) before any is analysed, instead of one cache miss
-  // after another. Packets are still analysed strictly in order.
-  static constexpr std::size_t kBatch = 16;
+  // Decoded segments wait in a short ring before analysis, so their flow
+  // records can be fetched from memory while other packets are decoded and
+  // analysed (a flow record is a cache miss: the table is far larger than
+  // the caches). A segment's index slot is prefetched when it is decoded;
+  // kFlowDistance segments later, its flow record; kAnalyseDistance segments
+  // after it arrived, it is analysed. Segments are still analysed strictly
+  // in arrival order; the prefetches are hints only.
+  static constexpr std::size_t kRing = 16;  // power of two
+  static constexpr std::size_t kFlowDistance = 6;
+  static constexpr std::size_t kAnalyseDistance = 14;
+  static_assert(kFlowDistance < kAnalyseDistance && kAnalyseDistance < kRing, "ring stages");
   struct Pending {
     DecodedPacket packet;
     FlowKey key;
     std::uint64_t hash;
     int side;
   };
-  std::array<Pending, kBatch> batch_;
-  std::size_t batched_ = 0;
+  Pending& ring_at(std::uint64_t n) { return ring_[n & (kRing - 1)]; }
+  void analyse_oldest();
+  std::array<Pending, kRing> ring_;
+  std::uint64_t ring_head_ = 0;  // segments entered
+  std::uint64_t ring_tail_ = 0;  // segments analysed
 
   AnalysisConfig config_;
   const LocalNetworks& local_;

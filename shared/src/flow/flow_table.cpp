@@ -21,28 +21,14 @@ FlowTable::FlowTable(std::uint32_t capacity)
   for (std::uint32_t i = capacity; i-- > 0;) free_.push_back(i);
   mask_ = static_cast<std::uint32_t>(slots_.size()) - 1;
   std::random_device rd;
-  seed_ = std::uint64_t(rd()) << 32 | rd();
+  for (auto& w : seed_.w) {
+    // Odd, so the last multiply never zeroes the hash.
+    w = (std::uint64_t(rd()) << 32 | rd()) | 1;
+  }
 }
 
 std::size_t FlowTable::memory_bytes() const {
   return flows_.bytes() + free_.capacity() * sizeof(std::uint32_t) + slots_.bytes();
-}
-
-void FlowTable::prefetch_flow(std::uint64_t h) const {
-  const IndexSlot& slot = slots_[static_cast<std::uint32_t>(h) & mask_];
-  if (slot.flow == 0 || slot.tag != static_cast<std::uint32_t>(h >> 32)) return;
-  // The analysis reads the key, both endpoints and the connection state.
-  const char* f = reinterpret_cast<const char*>(&flows_[slot.flow - 1]);
-  for (std::size_t off = 0; off < sizeof(Flow); off += 64) __builtin_prefetch(f + off);
-}
-
-Flow* FlowTable::find(const FlowKey& k, std::uint64_t h) {
-  const std::uint32_t tag = static_cast<std::uint32_t>(h >> 32);
-  for (std::uint32_t i = static_cast<std::uint32_t>(h) & mask_;; i = (i + 1) & mask_) {
-    const IndexSlot slot = slots_[i];
-    if (slot.flow == 0) return nullptr;
-    if (slot.tag == tag && flows_[slot.flow - 1].key == k) return &flows_[slot.flow - 1];
-  }
 }
 
 Flow* FlowTable::insert(const FlowKey& k, std::uint64_t h) {
@@ -52,7 +38,6 @@ Flow* FlowTable::insert(const FlowKey& k, std::uint64_t h) {
   if (idx >= high_water_) high_water_ = idx + 1;
   Flow& f = *new (&flows_[idx]) Flow{};
   f.key = k;
-  f.hash = static_cast<std::uint32_t>(h);
   f.in_use = true;
   std::uint32_t i = static_cast<std::uint32_t>(h) & mask_;
   while (slots_[i].flow != 0) i = (i + 1) & mask_;
@@ -63,11 +48,13 @@ Flow* FlowTable::insert(const FlowKey& k, std::uint64_t h) {
 
 void FlowTable::remove(Flow* f) {
   const std::uint32_t idx = index_of(f);
-  std::uint32_t i = f->hash & mask_;
+  // Records keep no hash (4 more bytes would make them a fourth cache line): removal,
+  // rare, recomputes it from the key.
+  std::uint32_t i = static_cast<std::uint32_t>(hash(f->key)) & mask_;
   while (slots_[i].flow != idx + 1) i = (i + 1) & mask_;
   // Backward-shift deletion keeps every probe chain unbroken without tombstones.
   for (std::uint32_t j = (i + 1) & mask_; slots_[j].flow != 0; j = (j + 1) & mask_) {
-    const std::uint32_t home = flows_[slots_[j].flow - 1].hash & mask_;
+    const std::uint32_t home = static_cast<std::uint32_t>(hash(flows_[slots_[j].flow - 1].key)) & mask_;
     // Move j into the hole at i if its home slot is not in (i, j] cyclically.
     if (((j - home) & mask_) >= ((j - i) & mask_)) {
       slots_[i] = slots_[j];

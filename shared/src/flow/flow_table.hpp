@@ -16,12 +16,30 @@ class FlowTable {
   explicit FlowTable(std::uint32_t capacity);
 
   std::uint64_t hash(const FlowKey& k) const { return hash_key(k, seed_); }
+  // make_flow_key() with this table's seed: the key of a packet and hash(key).
+  std::uint64_t key_of(const DecodedPacket& p, FlowKey& k, int& sender_side) const {
+    return make_flow_key(p, k, sender_side, seed_);
+  }
   // Cache warming for batched lookups (see Pipeline::flush): the index slot
   // first, then, once that has arrived, the record it points to. Both are
   // hints only; find() is always the real lookup.
-  void prefetch_slot(std::uint64_t h) const { __builtin_prefetch(&slots_[static_cast<std::uint32_t>(h) & mask_]); }
-  void prefetch_flow(std::uint64_t h) const;
-  Flow* find(const FlowKey& k, std::uint64_t h);
+  void prefetch_slot(std::uint64_t h) const { prefetch(&slots_[static_cast<std::uint32_t>(h) & mask_]); }
+  void prefetch_flow(std::uint64_t h) const {
+    const IndexSlot& slot = slots_[static_cast<std::uint32_t>(h) & mask_];
+    if (slot.flow == 0 || slot.tag != static_cast<std::uint32_t>(h >> 32)) return;
+    // The analysis reads the key, both endpoints and the connection state.
+    const char* f = reinterpret_cast<const char*>(&flows_[slot.flow - 1]);
+    for (std::size_t off = 0; off < sizeof(Flow); off += 64) prefetch(f + off);
+  }
+  // Inline: once per packet.
+  Flow* find(const FlowKey& k, std::uint64_t h) {
+    const std::uint32_t tag = static_cast<std::uint32_t>(h >> 32);
+    for (std::uint32_t i = static_cast<std::uint32_t>(h) & mask_;; i = (i + 1) & mask_) {
+      const IndexSlot slot = slots_[i];
+      if (slot.flow == 0) return nullptr;
+      if (slot.tag == tag && flows_[slot.flow - 1].key == k) return &flows_[slot.flow - 1];
+    }
+  }
   // Returns nullptr when the table is full.
   Flow* insert(const FlowKey& k, std::uint64_t h);
   void remove(Flow* f);
@@ -40,7 +58,7 @@ class FlowTable {
  private:
   std::uint32_t index_of(const Flow* f) const { return static_cast<std::uint32_t>(f - flows_.data()); }
 
-  std::uint64_t seed_;
+  HashSeed seed_;
   HugeArray<Flow> flows_;                 // constructed when first handed out
   std::vector<std::uint32_t> free_;       // stack of unused flow indices
   // One index entry: 8 bytes, so a probe costs one cache line, not two.

@@ -61,26 +61,34 @@ std::uint32_t classify(Flow& f, int side, const DecodedPacket& p) {
     if (w == 0 && !syn_fin_rst) ev |= event::zero_window;
     // 3. Previous segment not captured.
     if (fwd.nextseq && seq::gt(s, fwd.nextseq) && !(fl & rst)) ev |= event::lost_segment;
-    // 4. Keep-alive.
-    if (len <= 1 && !syn_fin_rst && s == fwd.nextseq - 1) ev |= event::keep_alive;
-    // 5. Window update.
-    if (len == 0 && w != 0 && w != fwd.window && s == fwd.nextseq && a == fwd.lastack && !syn_fin_rst)
-      ev |= event::window_update;
-    // 6. Window full: the segment ends exactly at the receiver's right edge.
-    if (len > 0 && rev.win_scale != -1 && !syn_fin_rst) {
-      const int shift = (rev.win_scale < 0 || !rev.sent_non_syn_ack) ? 0 : rev.win_scale;
-      if (s + len == rev.lastack + (rev.window << shift)) ev |= event::window_full;
-    }
-    const bool same_ack_state = len == 0 && w == fwd.window && s == fwd.nextseq &&
-                                a == fwd.lastack && !syn_fin_rst;
-    if (same_ack_state && w != 0 && (rev.last_flags & lastseg::keep_alive)) {
-      ev |= event::keep_alive_ack;  // 7.
-    } else if (same_ack_state && w == 0 && (rev.last_flags & lastseg::zero_window_probe)) {
-      ev |= event::zero_window_probe_ack;  // 8.
-    } else if (same_ack_state && w != 0) {
-      // 9. Duplicate ACK (SACK blocks are ignored, as in Wireshark).
-      fwd.dupacknum = static_cast<std::int16_t>(fwd.dupacknum < 0 ? 1 : fwd.dupacknum + 1);
-      ev |= event::duplicate_ack;
+    // Checks 4-9 split by payload: 5 and 7-9 need none, 6 needs some, 4 at most one byte.
+    if (len == 0) {
+      if (!syn_fin_rst) {
+        // 4. Keep-alive.
+        if (s == fwd.nextseq - 1) ev |= event::keep_alive;
+        const bool same_seq_ack = s == fwd.nextseq && a == fwd.lastack;
+        // 5. Window update.
+        if (w != 0 && w != fwd.window && same_seq_ack) ev |= event::window_update;
+        if (w == fwd.window && same_seq_ack) {  // the same ACK state again
+          if (w != 0 && (rev.last_flags & lastseg::keep_alive)) {
+            ev |= event::keep_alive_ack;  // 7.
+          } else if (w == 0 && (rev.last_flags & lastseg::zero_window_probe)) {
+            ev |= event::zero_window_probe_ack;  // 8.
+          } else if (w != 0) {
+            // 9. Duplicate ACK (SACK blocks are ignored, as in Wireshark).
+            fwd.dupacknum = static_cast<std::int16_t>(fwd.dupacknum < 0 ? 1 : fwd.dupacknum + 1);
+            ev |= event::duplicate_ack;
+          }
+        }
+      }
+    } else if (!syn_fin_rst) {
+      // 4. Keep-alive.
+      if (len == 1 && s == fwd.nextseq - 1) ev |= event::keep_alive;
+      // 6. Window full: the segment ends exactly at the receiver's right edge.
+      if (rev.win_scale != -1) {
+        const int shift = (rev.win_scale < 0 || !rev.sent_non_syn_ack) ? 0 : rev.win_scale;
+        if (s + len == rev.lastack + (rev.window << shift)) ev |= event::window_full;
+      }
     }
   }
   // 10. A new ack value restarts the duplicate count.
@@ -97,21 +105,23 @@ std::uint32_t classify(Flow& f, int side, const DecodedPacket& p) {
   }
   // 12. Retransmission family; a keep-alive is never one.
   if ((len > 0 || (fl & (syn | fin))) && !(ev & event::keep_alive)) {
-    bool not_advanced = fwd.nextseq && seq::lt(s, fwd.nextseq);
-    if (len > 1 && fwd.nextseq - 1 == s) not_advanced = false;  // data after a 1-byte probe
-    const std::uint32_t end = s + len + ((fl & (syn | fin)) ? 1 : 0);
-    const std::int64_t ooo_threshold = f.irtt ? f.irtt : kDefaultOutOfOrderNs;
-    const bool sender_local = (f.local_mask >> side) & 1;
     if (len > 0 && rev.lastack && seq::le(s + len, rev.lastack)) {
       ev |= event::spurious_retransmission | event::retransmission;
-    } else if (not_advanced && rev.dupacknum >= 2 && rev.lastack == s &&
-               now - rev.lastack_time < kFastRetransmissionWindowNs) {
-      ev |= event::fast_retransmission | event::retransmission;
-    } else if (not_advanced && !sender_local && now - fwd.nextseq_time < ooo_threshold &&
-               fwd.nextseq != end) {
-      ev |= event::out_of_order;
-    } else if (not_advanced) {
-      ev |= event::retransmission;
+    } else {
+      bool not_advanced = fwd.nextseq && seq::lt(s, fwd.nextseq);
+      if (len > 1 && fwd.nextseq - 1 == s) not_advanced = false;  // data after a 1-byte probe
+      if (not_advanced) {  // rare: the rest only for segments that did not advance
+        const std::uint32_t end = s + len + ((fl & (syn | fin)) ? 1 : 0);
+        const std::int64_t ooo_threshold = f.irtt ? f.irtt : kDefaultOutOfOrderNs;
+        const bool sender_local = (f.local_mask >> side) & 1;
+        if (rev.dupacknum >= 2 && rev.lastack == s && now - rev.lastack_time < kFastRetransmissionWindowNs) {
+          ev |= event::fast_retransmission | event::retransmission;
+        } else if (!sender_local && now - fwd.nextseq_time < ooo_threshold && fwd.nextseq != end) {
+          ev |= event::out_of_order;
+        } else {
+          ev |= event::retransmission;
+        }
+      }
     }
   }
   // 13. Bookkeeping.
@@ -166,7 +176,7 @@ void track_connection(Flow& f, int side, const DecodedPacket& p, SegmentEvents& 
   const std::int64_t now = p.time_ns;
   const bool pure_syn = (fl & (syn | ack)) == syn;
   if (pure_syn) {
-    if (f.segments == 0) {
+    if (!f.analysed) {
       f.state = ConnState::syn_sent;
       f.client_side = static_cast<std::uint8_t>(side);
     }
@@ -201,15 +211,9 @@ void track_connection(Flow& f, int side, const DecodedPacket& p, SegmentEvents& 
 
 }  // namespace
 
-bool starts_new_connection(const Flow& f, int side, const DecodedPacket& p) {
-  const Endpoint& fwd = f.ep[side];
-  return (p.flags & (syn | ack)) == syn && fwd.base_set && p.seq != fwd.base_seq;
-}
-
 void reset_connection(Flow& f) {
-  Flow fresh;
+  Flow fresh{};
   fresh.key = f.key;
-  fresh.hash = f.hash;
   fresh.local_mask = f.local_mask;
   fresh.block = f.block;
   fresh.block_generation = f.block_generation;
@@ -218,21 +222,23 @@ void reset_connection(Flow& f) {
 }
 
 void analyze_segment(Flow& f, int side, const DecodedPacket& p, SegmentEvents& ev) {
-  if (f.segments == 0) f.first_seen = p.time_ns;
+  if (!f.analysed) f.first_seen = p.time_ns;
   Endpoint& fwd = f.ep[side];
   Endpoint& rev = f.ep[1 - side];
+  const bool is_syn = p.flags & syn;  // the SYN-only steps behind one test
   // Wireshark: a SYN/ACK with a new ISN re-bases its direction (no new stream).
-  if ((p.flags & (syn | ack)) == (syn | ack) && fwd.base_set && p.seq != fwd.base_seq)
-    fwd.base_seq = p.seq;
+  if (is_syn && (p.flags & ack) && fwd.base_set && p.seq != fwd.base_seq) fwd.base_seq = p.seq;
 
   ev.flags |= classify(f, side, p);
-  if ((p.flags & (syn | ack)) == syn && (ev.flags & (event::retransmission | event::out_of_order)))
-    ev.flags |= event::syn_retransmission;
-  if (p.flags & syn) note_window_scale(fwd, rev, p);
+  if (is_syn) {
+    if (!(p.flags & ack) && (ev.flags & (event::retransmission | event::out_of_order)))
+      ev.flags |= event::syn_retransmission;
+    note_window_scale(fwd, rev, p);
+  }
   track_rtt(f, side, p, ev);
   track_connection(f, side, p, ev);
   f.last_seen = p.time_ns;
-  ++f.segments;
+  f.analysed = true;
 }
 
 }  // namespace tcpanomaly

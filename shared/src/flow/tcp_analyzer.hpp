@@ -53,7 +53,11 @@ void analyze_segment(Flow& f, int side, const DecodedPacket& p, SegmentEvents& e
 
 // Wireshark's reused-ports rule: a pure SYN whose ISN differs from the one
 // known for its direction starts a new connection on the same tuple.
-bool starts_new_connection(const Flow& f, int side, const DecodedPacket& p);
+// Inline: asked for every segment, and almost always answered by the flags.
+inline bool starts_new_connection(const Flow& f, int side, const DecodedPacket& p) {
+  const Endpoint& fwd = f.ep[side];
+  return (p.flags & (tcpflag::syn | tcpflag::ack)) == tcpflag::syn && fwd.base_set && p.seq != fwd.base_seq;
+}
 
 // Resets a flow's TCP state for a new connection on the same tuple.
 void reset_connection(Flow& f);
