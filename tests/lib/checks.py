@@ -1,6 +1,7 @@
 """Small helpers shared by the Python tests."""
 import shutil
 import subprocess
+import sys
 
 
 class Checks:
@@ -14,6 +15,17 @@ class Checks:
         print(f"{'ok  ' if ok else 'FAIL'} {what}: {ours!r}, expected {truth!r}")
         if not ok:
             self.failures.append(what)
+
+    def finish(self, captures_dir=None):
+        """Exits 1 if a check failed, keeping captures_dir to look at; else
+        removes captures_dir and exits 0."""
+        if self.failures:
+            where = f"; captures kept in {captures_dir}" if captures_dir else ""
+            print(f"\n{len(self.failures)} checks failed{where}")
+            sys.exit(1)
+        if captures_dir:
+            shutil.rmtree(captures_dir, ignore_errors=True)
+        sys.exit(0)
 
 
 def substitute(query, values):

@@ -49,10 +49,7 @@ class Lab:
                               capture_output=True, text=True, timeout=timeout)
 
     def server(self, addr, port, mode, connections):
-        p = subprocess.Popen(["ip", "netns", "exec", self.b, "python3", TRAFFIC, "server",
-                              addr, str(port), mode, str(connections)])
-        self.background.append(p)
-        return p
+        return self.spawn(self.b, "python3", TRAFFIC, "server", addr, str(port), mode, str(connections))
 
     def client(self, addr, port, connections, size, timeout, ending="close"):
         self.run(self.a, "python3", TRAFFIC, "client", addr, str(port), str(connections),
@@ -141,7 +138,7 @@ class Dumpcap:
     def __init__(self, lab, ns, interface, path, *options):
         self.path = path
         self.proc = lab.spawn(ns, "dumpcap", "-q", "-i", interface, *options, "-w", path,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while not os.path.exists(path) and time.monotonic() < deadline:
             time.sleep(0.1)
@@ -152,8 +149,9 @@ class Dumpcap:
         self.proc.wait(10)
 
     def count(self, display_filter):
-        """Frames matching a Wireshark display filter (tshark 4.0's analysis)."""
-        out = subprocess.run(["tshark", "-r", self.path, "-n", "-Y", display_filter, "-T", "fields",
+        """Frames matching a Wireshark display filter (tshark 4.0's analysis,
+        two-pass like the oracle test)."""
+        out = subprocess.run(["tshark", "-2", "-r", self.path, "-n", "-Y", display_filter, "-T", "fields",
                               "-e", "frame.number"], check=True, capture_output=True, text=True).stdout
         return len(out.split())
 
