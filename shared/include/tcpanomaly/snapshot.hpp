@@ -18,12 +18,6 @@ struct HistogramData {
   std::array<std::uint64_t, kMaxBuckets + 1> buckets{};
 
   void observe(double value, const HistogramInfo& info);
-  // observe() with the bucket already known (the per-packet size histograms).
-  void observe_in(std::size_t bucket, double value) {
-    ++buckets[bucket];
-    ++count;
-    sum += value;
-  }
   void merge(const HistogramData& other);
 };
 

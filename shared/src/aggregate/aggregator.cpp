@@ -10,6 +10,20 @@ namespace {
 // Candidates tracked per interval: bounds the memory a scan of random
 // sources can take; the heaviest still surface since each interval restarts.
 constexpr std::size_t kMaxCandidates = 4096;
+
+// The per-packet path counts only the packet_size buckets (pipeline.cpp,
+// count_ip): a size histogram's count and sum are exactly its protocol's
+// packets and bytes in the same block, summed over both IP versions. (As a
+// double the sum is exact up to 2^53 bytes, as the per-packet sum was.)
+void fill_packet_size_totals(SeriesBlock& b) {
+  for (std::size_t proto = 0; proto < 4; ++proto) {
+    const std::size_t packets = static_cast<std::size_t>(Slot::packets_tcp4) + 2 * proto;
+    const std::size_t bytes = static_cast<std::size_t>(Slot::bytes_tcp4) + 2 * proto;
+    HistogramData& h = b.histograms[static_cast<std::size_t>(Histogram::packet_size_tcp) + proto];
+    h.count = b.counters[packets] + b.counters[packets + 1];
+    h.sum = static_cast<double>(b.counters[bytes] + b.counters[bytes + 1]);
+  }
+}
 }  // namespace
 
 const char* direction_name(Direction d) {
@@ -91,7 +105,10 @@ void Aggregator::promote_peers() {
 void Aggregator::append_to(Snapshot& snap) const {
   snap.blocks.push_back(interface_);
   const std::size_t used = (1 + promoted_.size()) * kDirections;
-  for (std::size_t i = 0; i < used; ++i) snap.blocks.push_back(blocks_[i]);
+  for (std::size_t i = 0; i < used; ++i) {
+    snap.blocks.push_back(blocks_[i]);
+    fill_packet_size_totals(snap.blocks.back());
+  }
 }
 
 }  // namespace tcpanomaly

@@ -114,8 +114,9 @@ inline void Pipeline::count_ip(const DecodedPacket& p, SeriesBlock& b, int proto
   b.counters[idx(Slot::ip_df)] += p.dont_fragment;
   b.counters[idx(Slot::ip_fragments)] += p.fragment;
   b.counters[idx(Slot::ecn_ce)] += p.ecn == 3;
-  b.histograms[static_cast<std::size_t>(Histogram::packet_size_tcp) + proto].observe_in(
-      packet_size_bucket(p.ip_length), p.ip_length);
+  // Only the bucket: the histogram's count and sum are the packets and bytes
+  // counted just above, filled in when the block is copied out (Aggregator::append_to).
+  ++b.histograms[static_cast<std::size_t>(Histogram::packet_size_tcp) + proto].buckets[packet_size_bucket(p.ip_length)];
 }
 
 // Traffic without a flow is labelled by its sender when local, else "in"/"transit".
