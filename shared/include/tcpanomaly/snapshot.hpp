@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -17,7 +18,20 @@ struct HistogramData {
   // Non-cumulative counts per bucket; index bound_count is the +Inf bucket.
   std::array<std::uint64_t, kMaxBuckets + 1> buckets{};
 
-  void observe(double value, const HistogramInfo& info);
+  // Inline: the RTT histogram takes a sample every few segments.
+  void observe(double value, const HistogramInfo& info) {
+    if (!std::isfinite(value)) return;
+    // Bounds ascend, so the bucket is the number of bounds below the value:
+    // a binary search of fixed length over the list padded with +Inf to
+    // kMaxBuckets (catalogue.cpp), whose steps are conditional moves, not
+    // branches (a compare loop with an early exit mispredicted).
+    static_assert(kMaxBuckets == 16, "four steps");
+    std::size_t i = 0;
+    for (std::size_t step = 8; step; step >>= 1) i += info.bounds[i + step - 1] < value ? step : 0;
+    ++buckets[i];
+    ++count;
+    sum += value;
+  }
   void merge(const HistogramData& other);
 };
 

@@ -120,20 +120,6 @@ const MetricInfo* find_metric(std::string_view name) {
   return nullptr;
 }
 
-void HistogramData::observe(double value, const HistogramInfo& info) {
-  if (!std::isfinite(value)) return;
-  // Bounds ascend, so the bucket is the number of bounds below the value:
-  // a binary search of fixed length over the list padded with +Inf to
-  // kMaxBuckets (catalogue above), whose steps are conditional moves, not
-  // branches (a compare loop with an early exit mispredicted).
-  static_assert(kMaxBuckets == 16, "four steps");
-  std::size_t i = 0;
-  for (std::size_t step = 8; step; step >>= 1) i += info.bounds[i + step - 1] < value ? step : 0;
-  ++buckets[i];
-  ++count;
-  sum += value;
-}
-
 void HistogramData::merge(const HistogramData& o) {
   count += o.count;
   sum += o.sum;

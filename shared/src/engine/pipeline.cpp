@@ -56,7 +56,8 @@ Pipeline::Pipeline(std::string interface, const AnalysisConfig& config, const Lo
       flows_(config.flow_table_size),
       syn_timeout_(to_ns(config.syn_timeout_s)),
       established_timeout_(to_ns(config.established_timeout_s)),
-      closed_timeout_(to_ns(config.closed_timeout_s)) {}
+      closed_timeout_(to_ns(config.closed_timeout_s)),
+      rtt_info_(histogram_info(Histogram::rtt)) {}
 
 void Pipeline::on_frame(std::int64_t time_ns, const std::uint8_t* data, std::uint32_t captured,
                         std::uint32_t wire_length) {
@@ -249,7 +250,7 @@ Flow* Pipeline::create(const DecodedPacket& p, const FlowKey& key, std::uint64_t
   }
   if (ev.rtt >= 0) {
     SeriesBlock& rb = block_of(f, direction_of(f, ev.rtt_side));
-    rb.histograms[static_cast<std::size_t>(Histogram::rtt)].observe(ev.rtt, histogram_info(Histogram::rtt));
+    rb.histograms[static_cast<std::size_t>(Histogram::rtt)].observe(ev.rtt, rtt_info_);
   }
   // Connection events are labelled with the direction of the client's packets.
   if (e & (event::opened | event::refused | event::closed_fin | event::closed_rst)) {

@@ -92,6 +92,8 @@ class Pipeline {
   std::int64_t next_sweep_ = 0;
   std::int64_t next_emergency_ = 0;
   std::int64_t syn_timeout_, established_timeout_, closed_timeout_;
+  // Looked up once: an RTT sample comes every few segments.
+  const HistogramInfo& rtt_info_;
 };
 
 }  // namespace tcpanomaly
