@@ -17,8 +17,10 @@ std::uint32_t index_slots_for(std::uint32_t capacity) {
 FlowTable::FlowTable(std::uint32_t capacity)
     : flows_(capacity ? capacity : 1), slots_(index_slots_for(capacity ? capacity : 1)) {
   capacity = static_cast<std::uint32_t>(flows_.size());
+  // Room for every index, so remove() never allocates; filled only as flows
+  // are removed (records never used come from high_water_), so the pages stay
+  // untouched until then.
   free_.reserve(capacity);
-  for (std::uint32_t i = capacity; i-- > 0;) free_.push_back(i);
   mask_ = static_cast<std::uint32_t>(slots_.size()) - 1;
   std::random_device rd;
   for (auto& w : seed_.w) {
@@ -32,10 +34,16 @@ std::size_t FlowTable::memory_bytes() const {
 }
 
 Flow* FlowTable::insert(const FlowKey& k, std::uint64_t h) {
-  if (free_.empty()) return nullptr;
-  const std::uint32_t idx = free_.back();
-  free_.pop_back();
-  if (idx >= high_water_) high_water_ = idx + 1;
+  // Removed records first, most recent first; then never-used ones in order.
+  std::uint32_t idx;
+  if (!free_.empty()) {
+    idx = free_.back();
+    free_.pop_back();
+  } else if (high_water_ < capacity()) {
+    idx = high_water_++;
+  } else {
+    return nullptr;
+  }
   Flow& f = *new (&flows_[idx]) Flow{};
   f.key = k;
   f.in_use = true;

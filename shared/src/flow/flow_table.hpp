@@ -60,7 +60,7 @@ class FlowTable {
 
   HashSeed seed_;
   HugeArray<Flow> flows_;                 // constructed when first handed out
-  std::vector<std::uint32_t> free_;       // stack of unused flow indices
+  std::vector<std::uint32_t> free_;       // stack of removed flow indices (below high_water_)
   // One index entry: 8 bytes, so a probe costs one cache line, not two.
   // Trivial on purpose: all-zero bytes (fresh memory) is an empty slot.
   struct IndexSlot {
