@@ -82,17 +82,34 @@ const HistogramInfo& histogram_info(Histogram h);
 // bucket with integer compares instead of the generic double search.
 inline constexpr std::uint32_t kPacketSizeBounds[] = {64, 128, 256, 512, 1024, 1500, 9000};
 constexpr std::size_t kPacketSizeBoundCount = sizeof(kPacketSizeBounds) / sizeof(kPacketSizeBounds[0]);
-// Index of the bucket `bytes` falls in (kPacketSizeBoundCount = +Inf); branch-free.
-// The first five bounds are powers of two, so up to 1024 bytes the bucket is
-// the bit width of bytes - 1, less 6.
-static_assert(kPacketSizeBounds[0] == 64 && kPacketSizeBounds[1] == 128 && kPacketSizeBounds[2] == 256 &&
-                  kPacketSizeBounds[3] == 512 && kPacketSizeBounds[4] == 1024 && kPacketSizeBoundCount == 7,
-              "packet_size_bucket() assumes these bounds");
+// Index of the bucket `bytes` falls in (kPacketSizeBoundCount = +Inf): one
+// table load. Every bound is a multiple of 4, so sizes in (4(q-1), 4q] share
+// a bucket and q = ceil(bytes / 4) indexes a table of 2 252 bytes (the few
+// lines hit per packet stay in the cache); past the last bound q is capped.
+constexpr std::uint32_t kPacketSizeGrain = 4;
+static_assert(kPacketSizeBounds[0] % kPacketSizeGrain == 0 && kPacketSizeBounds[1] % kPacketSizeGrain == 0 &&
+                  kPacketSizeBounds[2] % kPacketSizeGrain == 0 && kPacketSizeBounds[3] % kPacketSizeGrain == 0 &&
+                  kPacketSizeBounds[4] % kPacketSizeGrain == 0 && kPacketSizeBounds[5] % kPacketSizeGrain == 0 &&
+                  kPacketSizeBounds[6] % kPacketSizeGrain == 0 && kPacketSizeBoundCount == 7,
+              "packet_size_bucket() needs every bound a multiple of the grain");
+constexpr std::uint32_t kPacketSizeSteps = kPacketSizeBounds[kPacketSizeBoundCount - 1] / kPacketSizeGrain + 1;
+struct PacketSizeBuckets {
+  std::uint8_t of_step[kPacketSizeSteps + 1];  // ceil(bytes / grain), capped at kPacketSizeSteps
+};
+constexpr PacketSizeBuckets make_packet_size_buckets() {
+  PacketSizeBuckets t{};
+  for (std::uint32_t q = 0; q <= kPacketSizeSteps; ++q) {
+    std::uint8_t b = 0;
+    while (b < kPacketSizeBoundCount && q * kPacketSizeGrain > kPacketSizeBounds[b]) ++b;
+    t.of_step[q] = b;
+  }
+  return t;
+}
+inline constexpr PacketSizeBuckets kPacketSizeBucketOf = make_packet_size_buckets();
 inline std::size_t packet_size_bucket(std::uint32_t bytes) {
-  const std::uint32_t v = bytes > 64 ? bytes - 1 : 63;   // bit width 6 for every size <= 64
-  const std::uint32_t width = 32 - static_cast<std::uint32_t>(__builtin_clz(v));
-  const std::uint32_t pow2 = width - 6 < 4 ? width - 6 : 4;  // buckets 0..4
-  return pow2 + (bytes > kPacketSizeBounds[4]) + (bytes > kPacketSizeBounds[5]) + (bytes > kPacketSizeBounds[6]);
+  constexpr std::uint32_t kCap = kPacketSizeSteps * kPacketSizeGrain;  // any size past the last bound
+  const std::uint32_t capped = bytes < kCap ? bytes : kCap;
+  return kPacketSizeBucketOf.of_step[(capped + kPacketSizeGrain - 1) / kPacketSizeGrain];
 }
 
 }  // namespace tcpanomaly
