@@ -58,8 +58,8 @@ struct HashSeed {
   std::uint64_t w[5];
 };
 
-// Three multiplies for the key's five words: the addresses as big-endian
-// words (as make_flow_key compares them), then ports and VLAN.
+// Three multiplies for the key's five words: the addresses as the key holds
+// them (memory order: make_flow_key has them in registers so), then ports and VLAN.
 inline std::uint64_t hash_words(std::uint64_t a_hi, std::uint64_t a_lo, std::uint64_t b_hi, std::uint64_t b_lo,
                                 std::uint64_t rest, const HashSeed& s) {
   using detail::mum;
@@ -72,14 +72,14 @@ inline std::uint64_t key_rest(std::uint16_t port0, std::uint16_t port1, std::uin
 }
 
 inline std::uint64_t hash_key(const FlowKey& k, const HashSeed& s) {
-  using detail::load_be64;
-  return hash_words(load_be64(k.addr[0].bytes), load_be64(k.addr[0].bytes + 8), load_be64(k.addr[1].bytes),
-                    load_be64(k.addr[1].bytes + 8), key_rest(k.port[0], k.port[1], k.vlan), s);
+  using detail::load64;
+  return hash_words(load64(k.addr[0].bytes), load64(k.addr[0].bytes + 8), load64(k.addr[1].bytes),
+                    load64(k.addr[1].bytes + 8), key_rest(k.port[0], k.port[1], k.vlan), s);
 }
 
 // Builds the key of a packet in place (no temporary: this runs per packet),
 // tells which side sent it and returns hash_key() of it, from the words it
-// compared rather than re-reading the key. Inline and branch-free: which
+// stores rather than re-reading the key. Inline and branch-free: which
 // side is lower is a coin toss per packet, so branches on it would
 // mispredict half the time.
 inline std::uint64_t make_flow_key(const DecodedPacket& p, FlowKey& k, int& sender_side, const HashSeed& seed) {
@@ -108,7 +108,7 @@ inline std::uint64_t make_flow_key(const DecodedPacket& p, FlowKey& k, int& send
   k.port[1] = port1;
   k.vlan = p.vlan;
   k.pad = 0;
-  return hash_words(pick(s0, d0), pick(s1, d1), pick(d0, s0), pick(d1, s1), key_rest(port0, port1, p.vlan), seed);
+  return hash_words(lo0, lo1, hi0, hi1, key_rest(port0, port1, p.vlan), seed);
 }
 
 // Flags remembered about the last segment of a direction (Wireshark's
