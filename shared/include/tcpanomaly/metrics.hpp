@@ -79,7 +79,7 @@ struct HistogramInfo {
 const HistogramInfo& histogram_info(Histogram h);
 
 // The packet_size bounds (bytes), here so the per-packet path can find a
-// bucket with integer compares instead of the generic double search.
+// bucket by a table lookup instead of the generic double search.
 inline constexpr std::uint32_t kPacketSizeBounds[] = {64, 128, 256, 512, 1024, 1500, 9000};
 constexpr std::size_t kPacketSizeBoundCount = sizeof(kPacketSizeBounds) / sizeof(kPacketSizeBounds[0]);
 // Index of the bucket `bytes` falls in (kPacketSizeBoundCount = +Inf): one
