@@ -5,6 +5,9 @@
 namespace tcpanomaly {
 namespace {
 
+// ::ffff:a.b.c.d, how IPv4 addresses are held (IpAddress is always 16 bytes).
+constexpr std::uint8_t kV4MappedPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
 constexpr std::uint16_t kEtherIPv4 = 0x0800;
 constexpr std::uint16_t kEtherIPv6 = 0x86DD;
 constexpr std::uint16_t kEtherVlan = 0x8100;
@@ -102,8 +105,7 @@ DecodeResult decode_transport(Cursor c, std::uint32_t l4_length, DecodedPacket& 
 }
 
 void map_v4(const std::uint8_t* a, IpAddress& out) {
-  static constexpr std::uint8_t kPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-  std::memcpy(out.bytes, kPrefix, 12);
+  std::memcpy(out.bytes, kV4MappedPrefix, 12);
   std::memcpy(out.bytes + 12, a, 4);
 }
 
@@ -216,8 +218,7 @@ DecodeResult decode_by_family(std::uint32_t family, Cursor c, DecodedPacket& out
 }  // namespace
 
 bool IpAddress::is_v4_mapped() const {
-  static const std::uint8_t prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-  return std::memcmp(bytes, prefix, 12) == 0;
+  return std::memcmp(bytes, kV4MappedPrefix, 12) == 0;
 }
 
 bool linktype_supported(int link_type) {

@@ -46,6 +46,9 @@ int peer_side(const Flow& f) {
   return f.client_side == 2 ? 1 : 1 - f.client_side;
 }
 
+// 1 if any bit of mask is set in v: flags are added as numbers, not branched on.
+inline std::uint64_t bit(std::uint32_t v, std::uint32_t mask) { return (v & mask) != 0; }
+
 }  // namespace
 
 Pipeline::Pipeline(std::string interface, const AnalysisConfig& config, const LocalNetworks& local)
@@ -61,7 +64,8 @@ Pipeline::Pipeline(std::string interface, const AnalysisConfig& config, const Lo
 
 void Pipeline::on_frame(std::int64_t time_ns, const std::uint8_t* data, std::uint32_t captured,
                         std::uint32_t wire_length) {
-  // advance_clock()'s common case, inline: time moved on, no sweep due yet.
+  // advance_clock()'s common case, inline: time moved on, no sweep due yet
+  // (the same conditions as there: change both together).
   if (time_ns > clock_ && next_sweep_ != 0 && time_ns < next_sweep_) clock_ = time_ns;
   else advance_clock(time_ns);
   Pending& slot = ring_at(ring_head_);
@@ -104,7 +108,7 @@ void Pipeline::flush() {
   while (ring_tail_ != ring_head_) analyse_oldest();
 }
 
-// Per packet: inline, and the size bucket by integer compares.
+// Per packet: inline, and the size bucket from a table (packet_size_bucket).
 inline void Pipeline::count_ip(const DecodedPacket& p, SeriesBlock& b) { count_ip(p, b, proto_index(p.protocol)); }
 
 // `proto` = proto_index(p.protocol); TCP segments pass 0 (known at compile time).
@@ -208,7 +212,6 @@ Flow* Pipeline::create(const DecodedPacket& p, const FlowKey& key, std::uint64_t
   // carries is close to random from one segment to the next, and every
   // mispredicted branch costs more than the few adds.
   const std::uint8_t fl = p.flags;
-  auto bit = [](std::uint32_t v, std::uint32_t mask) -> std::uint64_t { return (v & mask) != 0; };
   add(Slot::resets, bit(fl, tcpflag::rst));
   if (fl & tcpflag::syn) {  // rare: a well-predicted branch
     if (!(fl & tcpflag::ack)) add(Slot::syn);
@@ -227,7 +230,6 @@ Flow* Pipeline::create(const DecodedPacket& p, const FlowKey& key, std::uint64_t
   const Direction d = direction_of(f, side);
   SeriesBlock& b = block_of(f, d);
   auto add = [&b](Slot s, std::uint64_t n = 1) { b.counters[idx(s)] += n; };
-  auto bit = [](std::uint32_t v, std::uint32_t mask) -> std::uint64_t { return (v & mask) != 0; };
   count_segment(p, b);
   const std::uint32_t e = ev.flags;
   if (e) {

@@ -23,10 +23,10 @@ FlowTable::FlowTable(std::uint32_t capacity)
   free_.reserve(capacity);
   mask_ = static_cast<std::uint32_t>(slots_.size()) - 1;
   std::random_device rd;
-  for (auto& w : seed_.w) {
-    // Odd, so the last multiply never zeroes the hash.
-    w = (std::uint64_t(rd()) << 32 | rd()) | 1;
-  }
+  for (auto& w : seed_.w) w = std::uint64_t(rd()) << 32 | rd();
+  // w[4] is the final multiplier (hash_words): odd, so the product's low half
+  // is a bijection of the other operand and no input bit is lost there.
+  seed_.w[4] |= 1;
 }
 
 std::size_t FlowTable::memory_bytes() const {

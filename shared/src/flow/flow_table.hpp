@@ -20,7 +20,7 @@ class FlowTable {
   std::uint64_t key_of(const DecodedPacket& p, FlowKey& k, int& sender_side) const {
     return make_flow_key(p, k, sender_side, seed_);
   }
-  // Cache warming for batched lookups (see Pipeline::flush): the index slot
+  // Cache warming for the pipeline's ring of waiting segments (Pipeline::on_frame): the index slot
   // first, then, once that has arrived, the record it points to. Both are
   // hints only; find() is always the real lookup.
   void prefetch_slot(std::uint64_t h) const { prefetch(&slots_[static_cast<std::uint32_t>(h) & mask_]); }
