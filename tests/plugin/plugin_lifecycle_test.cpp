@@ -10,6 +10,7 @@
 #include <dlfcn.h>
 
 #include <chrono>
+#include <mutex>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
@@ -31,6 +32,7 @@ int (*g_read)() = nullptr;
 int (*g_shutdown)() = nullptr;
 std::set<std::string> g_types{"packets", "total_bytes"};  // from types.db
 std::vector<std::string> g_log;
+std::mutex g_log_lock;  // capture threads log concurrently, as collectd's plugin_log allows
 int g_dispatched = 0, g_unknown_type = 0, g_wrong_plugin = 0;
 
 int thread_count() {
@@ -69,6 +71,7 @@ void plugin_log(int, const char* format, ...) {
   va_start(ap, format);
   std::vsnprintf(buf, sizeof buf, format, ap);
   va_end(ap);
+  std::lock_guard<std::mutex> guard(g_log_lock);
   std::printf("  log: %s\n", buf);
   g_log.emplace_back(buf);
 }
@@ -120,7 +123,10 @@ int main(int argc, char** argv) {
   check(g_unknown_type == 0, "every value goes to a registered type");
   check(g_wrong_plugin == 0, "every value has plugin tcpanomaly and an interface as plugin_instance");
   bool absent_logged = false;
-  for (const auto& l : g_log) absent_logged |= l.find("tcpa-absent9") != std::string::npos;
+  {
+    std::lock_guard<std::mutex> guard(g_log_lock);
+    for (const auto& l : g_log) absent_logged |= l.find("tcpa-absent9") != std::string::npos;
+  }
   check(absent_logged, "the absent interface is logged");
 
   const auto t0 = std::chrono::steady_clock::now();
