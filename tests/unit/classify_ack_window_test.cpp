@@ -109,6 +109,17 @@ TEST_CASE("zero-window episodes: each fall to zero, FINs included, SYN and RST i
   CHECK(h.total(Slot::zero_windows) == 2);          // Wireshark leaves out the FIN
 }
 
+TEST_CASE("zero-window episodes: a window already closed when the capture began is not one", "[classify]") {
+  Harness h;
+  h.a(1000, 1001, 5001, kAck, 100);        // mid-stream: no handshake seen
+  h.b(1010, 5001, 1101, kAck, 0, 0);       // B's first segment: already zero
+  h.b(1020, 5001, 1101, kAck, 0, 0);       // still zero
+  h.b(1030, 5001, 1101, kAck);             // opens
+  h.b(1040, 5001, 1101, kAck, 0, 0);       // falls to zero: the one episode seen
+  CHECK(h.total(Slot::zero_window_episodes) == 1);
+  CHECK(h.total(Slot::zero_windows) == 3);
+}
+
 TEST_CASE("Linux-style probe (0 bytes at nextseq - 1) is a keep-alive", "[classify]") {
   Harness h;
   h.handshake();

@@ -117,6 +117,9 @@ namespace lastseg {
 constexpr std::uint8_t keep_alive = 1, zero_window_probe = 2;
 }
 
+// Endpoint::window before the direction's first segment (a raw window is 16 bits).
+constexpr std::uint32_t kNoWindow = 0xffffffffu;
+
 // Per-direction state. Sequence values are absolute; 0 means "unknown",
 // exactly as in Wireshark, so that our checks fire on the same frames.
 // 56 bytes: the 64-bit times first, so nothing is padded.
@@ -128,7 +131,7 @@ struct Endpoint {
   std::uint32_t nextseq = 0;          // highest seq + len seen (SYN/FIN count 1)
   std::uint32_t lastack = 0;          // ack field of this direction's last segment
   std::uint32_t maxseqtobeacked = 0;  // end of the contiguous range seen
-  std::uint32_t window = 0xffffffffu; // raw window of the last segment; max = none yet
+  std::uint32_t window = kNoWindow;   // raw window of the last segment
   std::uint32_t rtt_end = 0;          // Karn timing: end of the timed segment
   std::int16_t dupacknum = 0;
   std::int8_t win_scale = -1;         // -1 unknown, -2 no scaling, else shift

@@ -48,8 +48,11 @@ std::uint32_t classify(Flow& f, int side, const DecodedPacket& p) {
   // Episodes follow the kernel's tcp_select_window(): every segment but SYNs
   // and resets carries the window it chose, so a zero after a non-zero is one
   // transition to a zero window (FINs included, unlike Wireshark's flag).
+  // A direction first seen with its window already closed (capture started
+  // mid-stream) fell to zero before we looked: not counted.
   if (!(fl & (syn | rst))) {
-    if (w == 0 && !fwd.in_zero_window) ev |= event::zero_window_episode;
+    const bool window_seen = fwd.window != kNoWindow;
+    if (w == 0 && !fwd.in_zero_window && window_seen) ev |= event::zero_window_episode;
     fwd.in_zero_window = w == 0;
   }
 
