@@ -22,6 +22,11 @@ class Lab:
         self.a, self.b, self.r = f"{prefix}{pid}_a", f"{prefix}{pid}_b", f"{prefix}{pid}_r"
         self.with_relay = relay
         self.traffic = TRAFFIC
+        # With a relay, the traffic and the relay all run on CPU 0, so every
+        # frame is sent from one CPU and crosses each veth in the order sent
+        # (see lab_one_backlog in netns_lab.sh): the relay's record is then the
+        # only reordering there is. Sensors and dumpcap may run anywhere.
+        self.pin = ["taskset", "-c", "0"] if relay else []
         self.logs = []  # files to remove with the lab
         self.background = []
 
@@ -49,10 +54,11 @@ class Lab:
                               capture_output=True, text=True, timeout=timeout)
 
     def server(self, addr, port, mode, connections):
-        return self.spawn(self.b, "python3", TRAFFIC, "server", addr, str(port), mode, str(connections))
+        return self.spawn(self.b, *self.pin, "python3", TRAFFIC, "server", addr, str(port), mode,
+                          str(connections))
 
     def client(self, addr, port, connections, size, timeout, ending="close"):
-        self.run(self.a, "python3", TRAFFIC, "client", addr, str(port), str(connections),
+        self.run(self.a, *self.pin, "python3", TRAFFIC, "client", addr, str(port), str(connections),
                  str(size), str(timeout), ending, timeout=connections * (timeout + 5) + 10)
 
     def spawn(self, ns, *cmd, **kw):
@@ -161,7 +167,7 @@ class Relay:
     it and returns what it forwarded, dropped, duplicated and held back."""
 
     def __init__(self, lab, *options):
-        self.proc = lab.spawn(lab.r, "python3", RELAY, "ra", "rb", *options,
+        self.proc = lab.spawn(lab.r, *lab.pin, "python3", RELAY, "ra", "rb", *options,
                               stdout=subprocess.PIPE, text=True)
         if self.proc.stdout.readline().strip() != "ready":
             raise RuntimeError("relay did not start")

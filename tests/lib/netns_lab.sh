@@ -42,8 +42,18 @@ lab_up_relay() {
   for ns in ra rb; do
     ip -n "$LAB_R" link set "$ns" up
     ip netns exec "$LAB_R" ethtool -K "$ns" tso off gso off gro off tx off rx off >/dev/null
+    lab_one_backlog "$LAB_R" "$ns"
   done
   lab_addresses
+}
+
+# lab_one_backlog NS DEV: every frame DEV receives goes through CPU 0's
+# backlog queue (RPS mask 1). Without it a veth hands each frame to the
+# backlog of the CPU that sent it, and a sender that migrates between CPUs
+# (the relay, a TCP timer) reorders frames the network never reordered:
+# they look like out-of-order segments that no impairment explains.
+lab_one_backlog() {
+  ip netns exec "$1" sh -c "echo 1 > /sys/class/net/$2/queues/rx-0/rps_cpus"
 }
 
 lab_addresses() {
@@ -55,6 +65,8 @@ lab_addresses() {
   ip -n "$LAB_B" link set veth_b up
   ip netns exec "$LAB_A" ethtool -K veth_a tso off gso off gro off tx off >/dev/null
   ip netns exec "$LAB_B" ethtool -K veth_b tso off gso off gro off tx off >/dev/null
+  lab_one_backlog "$LAB_A" veth_a
+  lab_one_backlog "$LAB_B" veth_b
 }
 
 # lab_in NS CMD...: run a command inside a lab namespace.
