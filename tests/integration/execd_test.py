@@ -23,6 +23,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import collectd_harness  # noqa: E402  (expected_from_json: --read's series)
+from build_kind import sanitizer_build  # noqa: E402
 from influxd_harness import Influxd  # noqa: E402
 
 MODES = ["none", "STDIN", "SIGHUP", "SIGUSR1", "SIGUSR2"]
@@ -102,11 +103,6 @@ class Execd:
         except ProcessLookupError:
             leftover = False
         return took, self.proc.returncode, stderr, leftover
-
-
-def sanitizer_build(binary):
-    libs = subprocess.run(["ldd", binary], capture_output=True, text=True).stdout
-    return "libasan" in libs
 
 
 def wait_signal_blocked(pid, signum, timeout=5.0):

@@ -31,6 +31,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from build_kind import sanitizer_build  # noqa: E402
 from checks import Checks  # noqa: E402
 from lab import LIB, Dumpcap, Lab, Sensor, delta  # noqa: E402
 
@@ -48,11 +49,6 @@ def add_link_c(lab):
     for ns, dev in ((lab.a, "veth_c"), (lab.b, "veth_d")):
         lab.run(ns, "ip", "link", "set", dev, "up")
         lab.run(ns, "ethtool", "-K", dev, "tso", "off", "gso", "off", "gro", "off", "tx", "off")
-
-
-def sanitized(binary):
-    libs = subprocess.run(["ldd", binary], capture_output=True, text=True).stdout
-    return "libasan" in libs
 
 
 def link_frames(lab, ns, dev):
@@ -234,7 +230,7 @@ def syn_flood(lab, binary):
     expect("series_overflow counted", s.sum("series_overflow") > 0, True)
     # ASan keeps freed memory in quarantine (256 MiB): the tight bound is the
     # Release run's, the sanitizer run only checks nothing runs away.
-    bound = 128 if sanitized(binary) else 16
+    bound = 128 if sanitizer_build(binary) else 16
     expect(f"RSS growth under {bound} MiB", rss1 - rss0 < bound * 1024, True)
     expect("snapshots answered within 1 s during the flood", max(latencies) < 1.0, True)
 
