@@ -24,6 +24,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "capture/packet_source.hpp"
 #include "flow/flow_table.hpp"
 
 namespace {
@@ -47,7 +48,7 @@ double now_s() {
 
 // The plain reader: the cheapest complete pass libpcap allows over the file.
 // With `big_buffer` libpcap's stdio stream gets the buffer tcpanomaly gives
-// it (capture/pcap_source.cpp: 256 KiB, page-aligned) instead of st_blksize
+// it (kFileBufferBytes: 256 KiB, page-aligned) instead of st_blksize
 // (4 KiB): one read() per ~3000 records instead of per ~50, which shows how
 // much of the baseline is system-call overhead.
 [[noreturn]] void plain_loop(const char* path, bool big_buffer) {
@@ -55,7 +56,8 @@ double now_s() {
   pcap_t* p = nullptr;
   if (big_buffer) {
     std::FILE* f = std::fopen(path, "rb");
-    alignas(4096) static char buf[256 << 10];  // glibc ignores the size unless we pass the buffer
+    // tcpanomaly's own size and alignment; glibc ignores the size unless we pass the buffer.
+    alignas(tcpanomaly::kFileBufferAlign) static char buf[tcpanomaly::kFileBufferBytes];
     if (f) std::setvbuf(f, buf, _IOFBF, sizeof buf);
     p = f ? pcap_fopen_offline(f, err) : nullptr;
   } else {

@@ -4,6 +4,7 @@
 // interface without touching decode, flow or the front ends.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -43,6 +44,12 @@ class PacketSource {
   virtual int dispatch(int max, const FrameSink& sink) = 0;
   virtual CaptureStats stats() = 0;
 };
+
+// The stdio buffer a capture file is read through (open_capture_file says
+// why), page-aligned. Public for the benchmark's baseline, which gives the
+// plain libpcap loop the same one.
+constexpr std::size_t kFileBufferBytes = 256 << 10;
+constexpr std::size_t kFileBufferAlign = 4096;
 
 // "" if the BPF filter compiles, else libpcap's message (config validation).
 std::string filter_error(const std::string& filter);

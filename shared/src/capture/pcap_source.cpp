@@ -13,8 +13,8 @@ namespace tcpanomaly {
 namespace {
 
 // A capture file's stdio buffer (open_capture_file says why it exists).
-struct alignas(4096) StdioBuffer {
-  char bytes[256 << 10];
+struct alignas(kFileBufferAlign) StdioBuffer {
+  char bytes[kFileBufferBytes];
 };
 
 class PcapSource : public PacketSource {
