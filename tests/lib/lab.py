@@ -21,7 +21,6 @@ class Lab:
         pid = os.getpid()
         self.a, self.b, self.r = f"{prefix}{pid}_a", f"{prefix}{pid}_b", f"{prefix}{pid}_r"
         self.with_relay = relay
-        self.traffic = TRAFFIC
         # With a relay, the traffic and the relay all run on CPU 0, so every
         # frame is sent from one CPU and crosses each veth in the order sent
         # (see lab_one_backlog in netns_lab.sh): the relay's record is then the
@@ -57,9 +56,17 @@ class Lab:
         return self.spawn(self.b, *self.pin, "python3", TRAFFIC, "server", addr, str(port), mode,
                           str(connections))
 
+    def client_command(self, addr, port, connections, size, timeout, ending="close"):
+        return [*self.pin, "python3", TRAFFIC, "client", addr, str(port), str(connections), str(size),
+                str(timeout), ending]
+
     def client(self, addr, port, connections, size, timeout, ending="close"):
-        self.run(self.a, *self.pin, "python3", TRAFFIC, "client", addr, str(port), str(connections),
-                 str(size), str(timeout), ending, timeout=connections * (timeout + 5) + 10)
+        self.run(self.a, *self.client_command(addr, port, connections, size, timeout, ending),
+                 timeout=connections * (timeout + 5) + 10)
+
+    def start_client(self, addr, port, connections, size, timeout, ending="close"):
+        """client() in the background: the Popen, killed when the lab goes down."""
+        return self.spawn(self.a, *self.client_command(addr, port, connections, size, timeout, ending))
 
     def spawn(self, ns, *cmd, **kw):
         """A background process inside a namespace, killed when the lab goes down."""

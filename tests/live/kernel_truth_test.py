@@ -77,8 +77,8 @@ def blackhole(port):
         # The kernel gives up after 2 retries (about 3 s here): a real failed
         # connect, which the kernel counts in TcpAttemptFails.
         lab.run(lab.a, "sysctl", "-qw", "net.ipv4.tcp_syn_retries=2")
-        v4 = lab.spawn(lab.a, *lab.pin, "python3", lab.traffic, "client", V4, str(port), "1", "10", "15")
-        v6 = lab.spawn(lab.a, *lab.pin, "python3", lab.traffic, "client", V6, str(port), "1", "10", "15")
+        v4 = lab.start_client(V4, port, 1, 10, 15)
+        v6 = lab.start_client(V6, port, 1, 10, 15)
         v4.wait(30)
         v6.wait(30)
         time.sleep(1.5)  # past our syn_timeout of 2 s
