@@ -250,7 +250,7 @@ Flow* Pipeline::create(const DecodedPacket& p, const FlowKey& key, std::uint64_t
     if (aggregator_.peers_enabled() && (e & kAnomalyEvents) && f.block == 0)
       aggregator_.note_anomaly(f.key.addr[peer_side(f)], 1);
   }
-  if (ev.rtt >= 0) {
+  if (ev.rtt_side >= 0) {
     SeriesBlock& rb = block_of(f, direction_of(f, ev.rtt_side));
     rb.histograms[static_cast<std::size_t>(Histogram::rtt)].observe(ev.rtt, rtt_info_);
   }

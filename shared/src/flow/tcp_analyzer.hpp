@@ -38,12 +38,14 @@ constexpr std::uint32_t closed_fin = 1u << 18;
 constexpr std::uint32_t closed_rst = 1u << 19;
 }  // namespace event
 
+// Only `flags` and `rtt_side` are set for every segment (this is built per
+// packet); each value below is written, and read, only with its marker.
 struct SegmentEvents {
   std::uint32_t flags = 0;
-  double handshake_rtt = -1;  // seconds; < 0 = no sample
-  double rtt = -1;            // data RTT sample, for the direction that SENT the data
-  int rtt_side = -1;          // sender side of the timed data
-  double duration = -1;       // connection lifetime, when it closed now
+  int rtt_side = -1;     // sender side of the timed data; -1 = no RTT sample
+  double rtt;            // seconds: data RTT sample, when rtt_side >= 0
+  double handshake_rtt;  // seconds, with event::opened
+  double duration;       // seconds: connection lifetime, with event::closed_fin/closed_rst
 };
 
 // `side` is the sender's side in f.key. `f` must already hold the key.
