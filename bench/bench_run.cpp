@@ -134,6 +134,7 @@ double median(std::vector<double> v) {
 struct Summary {
   std::uint64_t packets;
   double cpu, wall, rss;
+  double cpu_min, cpu_max;  // the spread behind the median: this VM's noise
 };
 
 Summary summarize(const std::vector<Run>& runs) {
@@ -143,13 +144,15 @@ Summary summarize(const std::vector<Run>& runs) {
     wall.push_back(r.wall_s);
     rss.push_back(r.rss_mib);
   }
-  return {runs.front().packets, median(cpu), median(wall), median(rss)};
+  const auto [lo, hi] = std::minmax_element(cpu.begin(), cpu.end());
+  return {runs.front().packets, median(cpu), median(wall), median(rss), *lo, *hi};
 }
 
 void row(const char* name, const Summary& s, double plain_cpu) {
   const double pkts = double(s.packets);
-  std::printf("%-22s %10llu %8.3f %8.3f %12.0f %9.1f %10.1f %7.2fx\n", name, (unsigned long long)s.packets,
-              s.cpu, s.wall, pkts / s.cpu, s.cpu * 1e9 / pkts, s.rss, s.cpu / plain_cpu);
+  std::printf("%-22s %10llu %8.3f %5.2f-%-5.2f %8.3f %12.0f %9.1f %10.1f %7.2fx\n", name,
+              (unsigned long long)s.packets, s.cpu, s.cpu_min, s.cpu_max, s.wall, pkts / s.cpu,
+              s.cpu * 1e9 / pkts, s.rss, s.cpu / plain_cpu);
 }
 
 std::int64_t total(const nlohmann::json& doc, const char* name) {
@@ -194,8 +197,8 @@ int main(int argc, char** argv) {
   const Summary p = summarize(plain), b = summarize(buffered), a = summarize(analysis);
 
   std::printf("file %s, %d runs each, medians (CPU = user + system of the child)\n\n", file.c_str(), runs);
-  std::printf("%-22s %10s %8s %8s %12s %9s %10s %8s\n", "reader", "packets", "CPU s", "wall s", "packets/s",
-              "ns/packet", "peak MiB", "vs plain");
+  std::printf("%-22s %10s %8s %11s %8s %12s %9s %10s %8s\n", "reader", "packets", "CPU s", "(min-max)", "wall s",
+              "packets/s", "ns/packet", "peak MiB", "vs plain");
   row("libpcap count loop", p, p.cpu);
   row("  same, 256 KiB buffer", b, p.cpu);
   row("tcpanomaly --read", a, p.cpu);
