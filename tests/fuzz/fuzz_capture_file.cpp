@@ -1,7 +1,10 @@
 // Fuzz target: arbitrary bytes as a capture file (pcap or pcapng) through the
-// offline path exactly as `tcpanomaly --read` runs it: libpcap's file parser,
-// then decode and analysis of whatever frames it yields. An unreadable file
-// must come back as std::runtime_error, nothing else.
+// offline path exactly as `tcpanomaly --read` runs it: the file reader
+// (libpcap, and the record reader for classic pcap), then decode and
+// analysis of whatever frames it yields. An unreadable file must come back
+// as std::runtime_error, nothing else. Then the differential part: the
+// record reader must yield what libpcap alone yields, frame for frame, and
+// end the same way.
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -11,10 +14,32 @@
 #include <stdexcept>
 #include <string>
 
+#include "common/file_reading.hpp"
 #include "tcpanomaly/encode.hpp"
 #include "tcpanomaly/engine.hpp"
 
 using namespace tcpanomaly;
+
+namespace {
+
+using namespace tcpanomaly::test;
+
+void compare_readers(const std::string& path) {
+  const Reading fast = read_all(path, FileReader::records);
+  const Reading reference = read_all(path, FileReader::libpcap);
+  bool same = fast.error == reference.error && fast.frames.size() == reference.frames.size();
+  for (std::size_t i = 0; same && i < fast.frames.size(); ++i) {
+    same = same_frame(fast.frames[i], reference.frames[i]);
+    if (!same) std::fprintf(stderr, "frame %zu differs\n", i);
+  }
+  if (!same) {
+    std::fprintf(stderr, "record reader and libpcap disagree: \"%s\" vs \"%s\", %zu vs %zu frames\n",
+                 fast.error.c_str(), reference.error.c_str(), fast.frames.size(), reference.frames.size());
+    __builtin_trap();
+  }
+}
+
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   // An in-memory file with a path libpcap can open.
@@ -34,5 +59,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } catch (const std::runtime_error&) {
     // a file libpcap can't read: reported to the user, fine
   }
+  compare_readers(config.capture.read_file);
   return 0;
 }

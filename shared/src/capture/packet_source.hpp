@@ -45,8 +45,8 @@ class PacketSource {
   virtual CaptureStats stats() = 0;
 };
 
-// The stdio buffer a capture file is read through (open_capture_file says
-// why), page-aligned. Public for the benchmark's baseline, which gives the
+// The stdio buffer libpcap reads a capture file through (open_capture_file
+// says why), page-aligned. Public for the benchmark's baseline, which gives the
 // plain libpcap loop the same one.
 constexpr std::size_t kFileBufferBytes = 256 << 10;
 constexpr std::size_t kFileBufferAlign = 4096;
@@ -54,8 +54,14 @@ constexpr std::size_t kFileBufferAlign = 4096;
 // "" if the BPF filter compiles, else libpcap's message (config validation).
 std::string filter_error(const std::string& filter);
 
+// How a capture file's records are read: by the record reader where it
+// can (pcap_record_reader.hpp says when), or all by libpcap (the tests
+// compare the two).
+enum class FileReader { records, libpcap };
+
 // Throws std::runtime_error with pcap's message naming the file/interface.
-std::unique_ptr<PacketSource> open_capture_file(const std::string& path, const std::string& filter);
+std::unique_ptr<PacketSource> open_capture_file(const std::string& path, const std::string& filter,
+                                                FileReader reader = FileReader::records);
 std::unique_ptr<PacketSource> open_live_interface(const std::string& name, const CaptureConfig& config);
 
 }  // namespace tcpanomaly

@@ -1,5 +1,7 @@
 #include <poll.h>
 #include <pcap/pcap.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -8,6 +10,8 @@
 #include <stdexcept>
 
 #include "capture/packet_source.hpp"
+#include "capture/pcap_record_reader.hpp"
+#include "capture/timestamps.hpp"
 
 namespace tcpanomaly {
 namespace {
@@ -25,7 +29,18 @@ class PcapSource : public PacketSource {
   }
   // pcap_close() fcloses a file source's stream, which still uses
   // stdio_buffer_: members are destroyed only after this body.
-  ~PcapSource() override { pcap_close(pcap_); }
+  ~PcapSource() override {
+    pcap_close(pcap_);
+    pcap_freecode(&filter_);
+  }
+
+  // A file's records are read by `records` until it hands back (see
+  // pcap_record_reader.hpp); `filter` is the compiled filter it applies.
+  bool reads_records() const { return records_ != nullptr; }
+  void read_records_with(std::unique_ptr<PcapRecordReader> records, const bpf_program& filter) {
+    records_ = std::move(records);
+    filter_ = filter;
+  }
 
   int link_type() const override { return pcap_datalink(pcap_); }
 
@@ -42,6 +57,17 @@ class PcapSource : public PacketSource {
   }
 
   int dispatch(int max, const FrameSink& sink) override {
+    if (records_) {
+      const int n = records_->dispatch(max, filter_.bf_insns ? &filter_ : nullptr, sink);
+      frames_ += static_cast<std::uint64_t>(n);
+      if (records_->state() == PcapRecordReader::State::reading || n > 0) return n;
+      if (records_->state() == PcapRecordReader::State::end_of_file) return -1;
+      // libpcap reads on from the record the reader handed back.
+      const std::uint64_t at = records_->offset();
+      records_.reset();
+      if (fseeko(pcap_file(pcap_), static_cast<off_t>(at), SEEK_SET) != 0)
+        throw std::runtime_error(name_ + ": " + std::strerror(errno));
+    }
     Context ctx{&sink, nanosecond_};
     const int n = pcap_dispatch(pcap_, max, &PcapSource::on_packet, reinterpret_cast<u_char*>(&ctx));
     if (n == PCAP_ERROR || n == PCAP_ERROR_BREAK) {
@@ -73,18 +99,10 @@ class PcapSource : public PacketSource {
     const FrameSink* sink;
     bool nano;
   };
-  // A file can carry any timestamp (pcapng's are 64-bit): clamp to what
-  // int64 nanoseconds hold (years 1970 .. 2262) instead of overflowing.
-  static std::int64_t to_ns(std::int64_t sec, std::int64_t frac, bool nano) {
-    constexpr std::int64_t kMaxSeconds = 9'000'000'000;  // < INT64_MAX / 1e9
-    if (sec < 0) return 0;
-    if (sec > kMaxSeconds) sec = kMaxSeconds;
-    if (frac < 0 || frac > 999'999'999) frac = 0;
-    return sec * 1'000'000'000 + (nano ? frac : frac * 1000);
-  }
   static void on_packet(u_char* user, const pcap_pkthdr* h, const u_char* bytes) {
     auto* ctx = reinterpret_cast<Context*>(user);
-    (*ctx->sink)(to_ns(h->ts.tv_sec, h->ts.tv_usec, ctx->nano), bytes, h->caplen, h->len);
+    const std::int64_t fraction = h->ts.tv_usec;
+    (*ctx->sink)(clamped_time_ns(h->ts.tv_sec, ctx->nano ? fraction : fraction * 1000), bytes, h->caplen, h->len);
   }
 
   pcap_t* pcap_;
@@ -93,9 +111,13 @@ class PcapSource : public PacketSource {
   bool nanosecond_;
   std::uint64_t frames_ = 0;
   std::unique_ptr<StdioBuffer> stdio_buffer_;  // a file's stdio buffer (see open_capture_file)
+  std::unique_ptr<PcapRecordReader> records_;  // a classic pcap file's fast path, until it hands back
+  bpf_program filter_{};                        // its copy of the filter
 };
 
-void apply_filter(pcap_t* p, const std::string& filter, const std::string& name) {
+// Sets the filter on `p`; with `kept`, the compiled program is also
+// returned there (the caller frees it), else freed.
+void apply_filter(pcap_t* p, const std::string& filter, const std::string& name, bpf_program* kept = nullptr) {
   if (filter.empty()) return;
   bpf_program prog{};
   if (pcap_compile(p, &prog, filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {
@@ -103,8 +125,9 @@ void apply_filter(pcap_t* p, const std::string& filter, const std::string& name)
     pcap_close(p);
     throw std::runtime_error(name + ": bad filter \"" + filter + "\": " + err);
   }
-  const int r = pcap_setfilter(p, &prog);
-  pcap_freecode(&prog);
+  const int r = pcap_setfilter(p, &prog);  // installs a copy
+  if (kept && r == 0) *kept = prog;
+  else pcap_freecode(&prog);
   if (r != 0) {
     const std::string err = pcap_geterr(p);
     pcap_close(p);
@@ -131,12 +154,14 @@ std::string filter_error(const std::string& filter) {
   return err;
 }
 
-std::unique_ptr<PacketSource> open_capture_file(const std::string& path, const std::string& filter) {
+std::unique_ptr<PacketSource> open_capture_file(const std::string& path, const std::string& filter,
+                                                FileReader reader) {
   char err[PCAP_ERRBUF_SIZE] = {0};
   FILE* file = std::fopen(path.c_str(), "rb");
   if (!file) throw std::runtime_error(path + ": " + std::strerror(errno));
-  // libpcap reads through stdio; its default 4 KiB buffer means one read()
-  // per ~50 header-sized records, a third of a plain loop's time here.
+  // libpcap reads pcapng files, and whatever the record reader leaves to
+  // it, through stdio; its default 4 KiB buffer means one read() per ~50
+  // header-sized records, a third of a plain loop's time here.
   // glibc honours setvbuf's size only with a caller's buffer (given nullptr
   // it keeps the default), so the source owns one, page-aligned: the
   // kernel's copy into a buffer 16 bytes off a cache line (what malloc
@@ -150,8 +175,21 @@ std::unique_ptr<PacketSource> open_capture_file(const std::string& path, const s
     const std::string msg = err;
     throw std::runtime_error(msg.rfind(path, 0) == 0 ? msg : path + ": " + msg);
   }
-  apply_filter(p, filter, path);
-  return std::make_unique<PcapSource>(p, false, path, std::move(buffer));
+  bpf_program program{};
+  apply_filter(p, filter, path, &program);
+  auto source = std::make_unique<PcapSource>(p, false, path, std::move(buffer));
+  // The record reader only for a regular file: libpcap must be able to seek
+  // to the record it is handed back.
+  std::uint8_t header[24];
+  struct stat st{};
+  const int fd = fileno(file);
+  if (reader == FileReader::records && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+      pread(fd, header, sizeof header, 0) == static_cast<ssize_t>(sizeof header)) {
+    if (auto format = record_reader_format(header, sizeof header, pcap_datalink(p), pcap_snapshot(p)))
+      source->read_records_with(std::make_unique<PcapRecordReader>(fd, *format, sizeof header), program);
+  }
+  if (!source->reads_records()) pcap_freecode(&program);
+  return source;
 }
 
 std::unique_ptr<PacketSource> open_live_interface(const std::string& name, const CaptureConfig& c) {
