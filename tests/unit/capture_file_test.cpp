@@ -250,3 +250,17 @@ TEST_CASE("record reader: a filter that matches nothing does not hold dispatch()
   CHECK(calls == 2);  // 4 + 4 records read, none delivered; then the last 2 and the end
   CHECK(frames.empty());
 }
+
+TEST_CASE("capture file: a filter that does not compile is named, with either reader") {
+  PcapFile f;
+  f.header().record(1, 0, 14, 14);
+  const TempFile file(f.bytes);
+  for (const FileReader reader : {FileReader::records, FileReader::libpcap}) {
+    try {
+      open_capture_file(file.path, "tcp and and", reader);
+      FAIL("no error");
+    } catch (const std::runtime_error& e) {
+      CHECK(std::string(e.what()).find("bad filter \"tcp and and\"") != std::string::npos);
+    }
+  }
+}

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include <optional>
 #include <stdexcept>
 
 #include "capture/packet_source.hpp"
@@ -35,8 +36,8 @@ class PcapSource : public PacketSource {
   }
 
   // A file's records are read by `records` until it hands back (see
-  // pcap_record_reader.hpp); `filter` is the compiled filter it applies.
-  bool reads_records() const { return records_ != nullptr; }
+  // pcap_record_reader.hpp); `filter`, the compiled filter it applies, is
+  // the source's to free.
   void read_records_with(std::unique_ptr<PcapRecordReader> records, const bpf_program& filter) {
     records_ = std::move(records);
     filter_ = filter;
@@ -175,20 +176,19 @@ std::unique_ptr<PacketSource> open_capture_file(const std::string& path, const s
     const std::string msg = err;
     throw std::runtime_error(msg.rfind(path, 0) == 0 ? msg : path + ": " + msg);
   }
-  bpf_program program{};
-  apply_filter(p, filter, path, &program);
-  auto source = std::make_unique<PcapSource>(p, false, path, std::move(buffer));
   // The record reader only for a regular file: libpcap must be able to seek
   // to the record it is handed back.
   std::uint8_t header[24];
   struct stat st{};
   const int fd = fileno(file);
+  std::optional<PcapFileFormat> format;
   if (reader == FileReader::records && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-      pread(fd, header, sizeof header, 0) == static_cast<ssize_t>(sizeof header)) {
-    if (auto format = record_reader_format(header, sizeof header, pcap_datalink(p), pcap_snapshot(p)))
-      source->read_records_with(std::make_unique<PcapRecordReader>(fd, *format, sizeof header), program);
-  }
-  if (!source->reads_records()) pcap_freecode(&program);
+      pread(fd, header, sizeof header, 0) == static_cast<ssize_t>(sizeof header))
+    format = record_reader_format(header, sizeof header, pcap_datalink(p), pcap_snapshot(p));
+  bpf_program program{};
+  apply_filter(p, filter, path, format ? &program : nullptr);  // closes p if it throws
+  auto source = std::make_unique<PcapSource>(p, false, path, std::move(buffer));
+  if (format) source->read_records_with(std::make_unique<PcapRecordReader>(fd, *format, sizeof header), program);
   return source;
 }
 
