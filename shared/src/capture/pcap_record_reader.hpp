@@ -49,7 +49,7 @@ class PcapRecordReader {
   // it is null). Returns the number delivered.
   int dispatch(int max, const bpf_program* filter, const FrameSink& sink);
   State state() const { return state_; }
-  // The file offset of the first record not delivered (for the hand-off).
+  // The file offset of the first record not yet read (where libpcap takes over).
   std::uint64_t offset() const { return buffer_end_offset_ - (end_ - begin_); }
 
  private:
