@@ -125,8 +125,7 @@ int PcapRecordReader::dispatch(int max, const bpf_program* filter, const FrameSi
       hdr.len = wire;
       if (!pcap_offline_filter(filter, &hdr, data)) continue;
     }
-    const std::int64_t nanoseconds = format_.nanoseconds ? fraction : std::int64_t{fraction} * 1000;
-    sink(clamped_time_ns(seconds, nanoseconds), data, captured, wire);
+    sink(capture_time_ns(seconds, fraction, format_.nanoseconds), data, captured, wire);
     ++delivered;
   }
   return delivered;

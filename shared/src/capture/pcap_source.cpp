@@ -102,8 +102,7 @@ class PcapSource : public PacketSource {
   };
   static void on_packet(u_char* user, const pcap_pkthdr* h, const u_char* bytes) {
     auto* ctx = reinterpret_cast<Context*>(user);
-    const std::int64_t fraction = h->ts.tv_usec;
-    (*ctx->sink)(clamped_time_ns(h->ts.tv_sec, ctx->nano ? fraction : fraction * 1000), bytes, h->caplen, h->len);
+    (*ctx->sink)(capture_time_ns(h->ts.tv_sec, h->ts.tv_usec, ctx->nano), bytes, h->caplen, h->len);
   }
 
   pcap_t* pcap_;

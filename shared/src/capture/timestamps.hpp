@@ -5,14 +5,16 @@
 
 namespace tcpanomaly {
 
-// A file can carry any time stamp (pcapng's are 64-bit): clamped to what
-// int64 nanoseconds hold (years 1970 .. 2262) instead of overflowing.
-inline std::int64_t clamped_time_ns(std::int64_t seconds, std::int64_t nanoseconds) {
+// A time stamp of seconds and a fraction in ns (or us, when `nanoseconds`
+// is false), as one int64 of nanoseconds. A file can carry any value
+// (pcapng's are 64-bit): clamped to what int64 nanoseconds hold (years
+// 1970 .. 2262) instead of overflowing; a fraction of a second or more is 0.
+inline std::int64_t capture_time_ns(std::int64_t seconds, std::int64_t fraction, bool nanoseconds) {
   constexpr std::int64_t kMaxSeconds = 9'000'000'000;  // < INT64_MAX / 1e9
+  const std::int64_t ns = nanoseconds ? fraction : fraction * 1000;
   if (seconds < 0) return 0;
   if (seconds > kMaxSeconds) seconds = kMaxSeconds;
-  if (nanoseconds < 0 || nanoseconds > 999'999'999) nanoseconds = 0;
-  return seconds * 1'000'000'000 + nanoseconds;
+  return seconds * 1'000'000'000 + (ns < 0 || ns > 999'999'999 ? 0 : ns);
 }
 
 }  // namespace tcpanomaly
