@@ -12,12 +12,11 @@
 namespace tcpanomaly {
 namespace {
 
-// The classic pcap format (pcap-savefile(5)): a 24-byte file header, then
+// The classic pcap format (pcap-savefile(5)): the file header, then
 // records of a 16-byte header (seconds, fraction, captured length, wire
 // length) and the captured bytes.
 constexpr std::uint32_t kMagicMicroseconds = 0xa1b2c3d4;
 constexpr std::uint32_t kMagicNanoseconds = 0xa1b23c4d;
-constexpr std::size_t kFileHeaderBytes = 24;
 constexpr std::size_t kRecordHeaderBytes = 16;
 
 // Large enough for any record of the link types taken (libpcap's snapshot
@@ -51,7 +50,7 @@ struct alignas(4096) PcapRecordReader::Buffer {
 
 std::optional<PcapFileFormat> record_reader_format(const std::uint8_t* header, std::size_t size, int link_type,
                                                    int snapshot) {
-  if (size < kFileHeaderBytes || snapshot <= 0) return std::nullopt;
+  if (size < kPcapFileHeaderBytes || snapshot <= 0) return std::nullopt;
   PcapFileFormat f;
   std::uint32_t magic = load32(header, false);
   if (magic != kMagicMicroseconds && magic != kMagicNanoseconds) {

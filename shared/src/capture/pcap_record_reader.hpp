@@ -25,13 +25,16 @@ struct bpf_program;
 
 namespace tcpanomaly {
 
+// The classic pcap file header; records start right after it.
+constexpr std::size_t kPcapFileHeaderBytes = 24;
+
 struct PcapFileFormat {
   bool swapped = false;        // written in the other byte order
   bool nanoseconds = false;    // record time stamps in ns (else us)
   std::uint32_t snapshot = 0;  // libpcap's snapshot length for the file (pcap_snapshot)
 };
 
-// The format of a file whose first bytes are `header` (the 24-byte file
+// The format of a file whose first bytes are `header` (the file
 // header), if the record reader can take it; libpcap already accepted the
 // file and says its link type and snapshot length.
 std::optional<PcapFileFormat> record_reader_format(const std::uint8_t* header, std::size_t size, int link_type,

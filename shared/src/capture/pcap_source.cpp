@@ -177,7 +177,7 @@ std::unique_ptr<PacketSource> open_capture_file(const std::string& path, const s
   }
   // The record reader only for a regular file: libpcap must be able to seek
   // to the record it is handed back.
-  std::uint8_t header[24];
+  std::uint8_t header[kPcapFileHeaderBytes];
   struct stat st{};
   const int fd = fileno(file);
   std::optional<PcapFileFormat> format;
