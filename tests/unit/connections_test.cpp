@@ -65,7 +65,9 @@ TEST_CASE("a connection from SYN to FIN", "[connections]") {
   CHECK(dur.buckets[bucket_of(Histogram::connection_duration, 0.110)] == 1);
   CHECK(s.total(Slot::flows_active) == 1);  // lingers to absorb stragglers
 
-  h.advance(1120 + 11000);  // closed_timeout 10 s
+  h.advance(1120 + 239000);  // closed_timeout 240 s: not yet
+  CHECK(h.total(Slot::evicted_closed) == 0);
+  h.advance(1120 + 241000);
   CHECK(h.total(Slot::evicted_closed) == 1);
   CHECK(h.total(Slot::flows_active) == 0);
   CHECK(h.total(Slot::closed_timeout) == 0);
@@ -94,7 +96,7 @@ TEST_CASE("a SYN answered by RST is a refused connect", "[connections]") {
   CHECK(s.total(Slot::connections_opened) == 0);
   CHECK(s.total("connections_closed") == 0);
   CHECK(s.total(Histogram::handshake_rtt).count == 0);
-  h.advance(13000);
+  h.advance(1001 + 241000);  // closed_timeout 240 s
   CHECK(h.total(Slot::evicted_closed) == 1);
   CHECK(h.total(Slot::connects_failed) == 0);
 }
@@ -116,7 +118,9 @@ TEST_CASE("SYN retransmissions, then no answer within syn_timeout", "[connection
   CHECK(h.total(Slot::evicted_idle) == 0);
   h.a(37000, kIsnA, 0, kSyn);  // a late retry: still a retransmission, not a new failure
   CHECK(h.total(Slot::syn_retransmissions) == 3);
-  h.advance(37000 + 300000 + 1000);  // then idle like an open connection (300 s)
+  h.advance(37000 + 7875000 - 1000);  // then idle like an open connection (7875 s)
+  CHECK(h.total(Slot::evicted_idle) == 0);
+  h.advance(37000 + 7875000 + 1000);
   CHECK(h.total(Slot::connects_failed) == 1);
   CHECK(h.total(Slot::evicted_idle) == 1);
   CHECK(h.total(Slot::flows_active) == 0);

@@ -1,5 +1,5 @@
-// Flow table limits: a full table (untracked connections, emergency
-// eviction of idle half-open flows), idle eviction, and the open-addressed
+// Flow table limits: a full table (untracked connections, eviction of
+// lingering flows first, then of the open ones idle longest), idle eviction, and the open-addressed
 // index itself (insert / find / backward-shift removal).
 #include <catch2/catch.hpp>
 
@@ -63,15 +63,34 @@ TEST_CASE("a full table leaves new connections untracked, counted", "[flows]") {
   CHECK(s.total(Slot::connects_failed) == 0);  // evicted, not timed out
 }
 
-TEST_CASE("established connections are not evicted to make room", "[flows]") {
+TEST_CASE("a full table: lingering flows go first, then open ones, longest idle first", "[flows]") {
   AnalysisConfig cfg;
-  cfg.flow_table_size = 1;
+  cfg.flow_table_size = 3;  // a 64th of it rounds up to one flow per eviction
   Harness h({}, cfg);
-  h.handshake(1000);
-  h.send(syn_from(40009, 5000));
+  h.handshake(1000);  // established, last seen at 1.02 s
+  Seg data = syn_from(40010, 12000);
+  data.flags = kAck;  // picked up mid-stream, last seen at 12 s
+  data.seq = 7001;
+  data.len = 10;
+  h.send(data);
+  h.send(syn_from(40011, 13000));  // half-open
+  // 14.5 s: the half-open flow, idle 1.5 s, makes room; the open ones stay.
+  h.send(syn_from(40012, 14500));
   CHECK(h.total(Slot::evicted_table_full) == 1);
   CHECK(h.total(Slot::connections_active) == 1);
-  CHECK(h.total(Slot::flows_active) == 1);
+  CHECK(h.total(Slot::flows_active) == 3);
+  h.send(syn_from(40013, 20000));  // again a half-open one (idle 5.5 s) goes
+  CHECK(h.total(Slot::evicted_table_full) == 2);
+  CHECK(h.total(Slot::connections_active) == 1);
+  h.send(syn_from(40013, 20900));  // its retry: seen 0.1 s before the next SYN
+  // 21 s: nothing lingering is idle 1 s, so an open connection goes: the one
+  // idle longest (the handshake's, 20 s, against the mid-stream one's 9 s).
+  h.send(syn_from(40014, 21000));
+  CHECK(h.total(Slot::evicted_table_full) == 3);
+  CHECK(h.total(Slot::closed_evicted) == 1);  // an opened connection, ended by eviction
+  CHECK(h.total(Slot::connections_active) == 0);
+  CHECK(h.total(Slot::flows_active) == 3);
+  CHECK(h.total(Slot::retransmissions) == 1);  // 40013's retry was still tracked
 }
 
 TEST_CASE("idle flows are evicted with reason idle", "[flows]") {

@@ -28,9 +28,11 @@ struct AnalysisConfig {
   int peer_prefix_v6 = 64;
   int max_series = 1000;                    // hard cap on label sets per snapshot
   std::uint32_t flow_table_size = 262144;   // tracked connections per capture thread
+  bool separate_vlans = false;              // VLAN id in the connection key (overlapping address spaces)
+  // Timeouts are idle times and follow TCP's own timers (README "Flow expiry").
   double syn_timeout_s = 20;                // handshake not completed: connects_failed
-  double established_timeout_s = 300;       // idle open connection: closed{kind=timeout}
-  double closed_timeout_s = 10;             // linger after FIN/RST to absorb stragglers
+  double established_timeout_s = 7875;      // Linux keep-alive gives up: 7200 + 9 x 75 s
+  double closed_timeout_s = 240;            // 2 MSL; retransmitted FINs come <= 120 s apart
 };
 
 struct EngineConfig {

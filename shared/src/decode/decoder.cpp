@@ -90,19 +90,35 @@ inline std::uint32_t load32(const std::uint8_t* p) {
   if (!c.has(20)) return DecodeResult::truncated;
   const std::uint8_t* h = c.p;
   const std::size_t header_len = std::size_t(h[12] >> 4) * 4;
-  if (header_len < 20 || header_len > l4_length) return DecodeResult::bad_tcp_header;
   out.src_port = be16(h);
   out.dst_port = be16(h + 2);
   out.seq = be32(h + 4);
   out.ack = be32(h + 8);
   out.flags = h[13];
   out.window = be16(h + 14);
+  out.has_tcp = true;
+  // A data offset beyond the segment: the fixed 20 bytes are still a header
+  // (Wireshark reads its ports and flags too), but where options end and
+  // data begins is unknown, so neither is taken. An offset below 5 words
+  // makes the flags meaningless too: the kernel drops such a segment before
+  // reading them, and Wireshark shows none.
+  if (header_len < 20 || header_len > l4_length) [[unlikely]] {
+    if (header_len < 20) out.flags = 0;
+    out.payload_length = 0;
+    out.options = TcpOptions{};
+    return DecodeResult::bad_tcp_header;
+  }
   out.payload_length = l4_length - static_cast<std::uint32_t>(header_len);
   // Options may be cut by the snap length: parse what was captured.
   const std::size_t options_captured = (c.captured < header_len ? c.captured : header_len) - 20;
   parse_tcp_options(h + 20, options_captured, out.options);
-  out.has_tcp = true;
   return DecodeResult::ok;
+}
+
+// An IP length clamped to the wire is reported unless the transport found
+// worse (a header cut short); the packet is decoded either way.
+[[gnu::always_inline]] inline DecodeResult with_length_error(DecodeResult transport, bool clamped) {
+  return clamped && transport == DecodeResult::ok ? DecodeResult::bad_ip_length : transport;
 }
 
 [[gnu::always_inline]] inline DecodeResult decode_transport(Cursor c, std::uint32_t l4_length, DecodedPacket& out) {
@@ -126,6 +142,10 @@ void map_v4(const std::uint8_t* a, IpAddress& out) {
   // TSO/LRO captures carry segments larger than 64 KiB with length 0.
   if (total == 0) total = c.wire;
   if (total < header_len) return DecodeResult::bad_ip_length;
+  // A length beyond what was on the wire is a lie: only the wire's bytes
+  // existed (Wireshark: "total length exceeds packet length").
+  const bool overlong = total > c.wire;
+  if (overlong) [[unlikely]] total = c.wire < header_len ? static_cast<std::uint32_t>(header_len) : c.wire;
   out.ip_version = 4;
   out.ip_length = total;
   out.ecn = h[1] & 3;
@@ -139,7 +159,7 @@ void map_v4(const std::uint8_t* a, IpAddress& out) {
   map_v4(h + 12, out.src);
   map_v4(h + 16, out.dst);
   c.skip(header_len);
-  return decode_transport(c, total - static_cast<std::uint32_t>(header_len), out);
+  return with_length_error(decode_transport(c, total - static_cast<std::uint32_t>(header_len), out), overlong);
 }
 
 bool is_ipv6_extension(std::uint8_t nh) {
@@ -152,7 +172,10 @@ bool is_ipv6_extension(std::uint8_t nh) {
   const std::uint8_t* h = c.p;
   if ((h[0] >> 4) != 6) return DecodeResult::bad_ip_header;
   std::uint32_t payload = be16(h + 4);
-  if (payload == 0) payload = c.wire >= 40 ? c.wire - 40 : 0;  // jumbogram or TSO
+  const std::uint32_t wire_payload = c.wire >= 40 ? c.wire - 40 : 0;
+  if (payload == 0) payload = wire_payload;  // jumbogram or TSO
+  const bool overlong = payload > wire_payload;  // as for IPv4's total length
+  if (overlong) [[unlikely]] payload = wire_payload;
   out.ip_version = 6;
   out.ip_length = payload + 40;
   out.ecn = (be16(h) >> 4) & 3;
@@ -188,7 +211,7 @@ bool is_ipv6_extension(std::uint8_t nh) {
     if (out.fragment && !out.first_fragment) break;  // no upper header follows
   }
   out.protocol = next;
-  return decode_transport(c, remaining, out);
+  return with_length_error(decode_transport(c, remaining, out), overlong);
 }
 
 [[gnu::noinline]] DecodeResult decode_ipv4(Cursor c, DecodedPacket& out) { return parse_ipv4(c, out); }

@@ -20,8 +20,10 @@ enum class DecodeResult : std::uint8_t {
   non_ip,                // ARP, LLDP, ...: not an error, counted as non_ip_frames
   truncated,             // a header runs past the captured bytes
   bad_ip_header,         // bad version or header length
-  bad_ip_length,         // total length smaller than the header
-  bad_tcp_header,        // data offset below 5 words
+  bad_ip_length,         // total (v4) or payload (v6) length below the header, or beyond
+                         // the wire length: then clamped to it and the packet decoded
+  bad_tcp_header,        // data offset below 5 words or beyond the segment: the fixed
+                         // 20 bytes are decoded (has_tcp), no payload, no options
   bad_ipv6_extension,    // malformed extension header chain
   unsupported_linktype,
 };
@@ -54,7 +56,8 @@ struct DecodedPacket {
   std::uint32_t ip_length = 0;  // IP packet length from the header (TSO: from the frame)
   IpAddress src{}, dst{};
 
-  // TCP, valid when has_tcp
+  // TCP, valid when has_tcp. With DecodeResult::bad_tcp_header only the
+  // fixed header's fields are (payload_length 0, options empty).
   bool has_tcp = false;
   std::uint16_t src_port = 0, dst_port = 0;
   std::uint32_t seq = 0, ack = 0;

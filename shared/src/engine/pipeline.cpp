@@ -1,11 +1,13 @@
 #include "engine/pipeline.hpp"
 
+#include <algorithm>
+
 namespace tcpanomaly {
 namespace {
 
 constexpr std::int64_t kSecond = 1'000'000'000;
 constexpr std::int64_t kSweepInterval = kSecond;  // expiry granularity
-constexpr std::int64_t kEmergencyIdle = kSecond;  // table full: half-open flows idle this long go
+constexpr std::int64_t kEmergencyIdle = kSecond;  // table full: flows seen this recently stay (make_room)
 
 std::int64_t to_ns(double seconds) { return static_cast<std::int64_t>(seconds * 1e9); }
 std::size_t idx(Slot s) { return static_cast<std::size_t>(s); }
@@ -56,7 +58,7 @@ Pipeline::Pipeline(std::string interface, const AnalysisConfig& config, const Lo
       local_(local),
       aggregator_(std::move(interface), config),
       interface_block_{&aggregator_.interface_block()},
-      flows_(config.flow_table_size),
+      flows_(config.flow_table_size, config.separate_vlans),
       syn_timeout_(to_ns(config.syn_timeout_s)),
       established_timeout_(to_ns(config.established_timeout_s)),
       closed_timeout_(to_ns(config.closed_timeout_s)),
@@ -73,14 +75,22 @@ void Pipeline::on_frame(std::int64_t time_ns, const std::uint8_t* data, std::uin
   p.time_ns = time_ns;
   p.wire_length = wire_length;
   const DecodeResult r = decode(link_type_, data, captured, wire_length, p);
-  if (r != DecodeResult::ok) {
+  if (r != DecodeResult::ok) [[unlikely]] {
     // A frame cut inside the transport header still counts as IP traffic.
     count(decode_error_slot(r));
     if (p.ip_version == 0) return;
+    // Only the fixed header is known: its flags count, the analysis (which
+    // needs the payload length) does not see it.
+    if (r == DecodeResult::bad_tcp_header) {
+      count_segment(p, aggregator_.flow_block(0, untracked_direction(p)));
+      return;
+    }
+    // bad_ip_length: decoded with the length clamped to the wire, analysed as usual.
   }
   if (!p.has_tcp) {
     // We don't reassemble: a fragmented TCP segment is counted, not analysed.
-    if (p.protocol == 6 && p.first_fragment) count(Slot::err_tcp_fragmented);
+    // (A frame gets one decode error at most: an overlong one is not counted twice.)
+    if (p.protocol == 6 && p.first_fragment && r == DecodeResult::ok) count(Slot::err_tcp_fragmented);
     count_ip(p, aggregator_.flow_block(0, untracked_direction(p)));
     return;
   }
@@ -172,7 +182,7 @@ Flow* Pipeline::create(const DecodedPacket& p, const FlowKey& key, std::uint64_t
   const std::int64_t now = p.time_ns;
   if (!f && now >= next_emergency_) {
     next_emergency_ = now + kSecond;
-    expire(now, true);
+    make_room(now);
     f = flows_.insert(key, h);
   }
   if (!f) {
@@ -299,7 +309,47 @@ void Pipeline::finish(Flow& f, Slot eviction) {
   count(eviction);
 }
 
-void Pipeline::expire(std::int64_t now, bool emergency) {
+namespace {
+// Flows that only linger (closed, half-open, failed) and those still open.
+bool lingering(const Flow& f) { return f.state != ConnState::established && f.state != ConnState::midstream; }
+// log2 of an idle time in milliseconds: 0 below 1 ms, 10 from 512 ms, ...
+std::size_t idle_bucket(std::int64_t idle_ns) {
+  const auto ms = static_cast<std::uint64_t>(idle_ns > 0 ? idle_ns / 1'000'000 : 0);
+  return ms ? static_cast<std::size_t>(64 - __builtin_clzll(ms)) : 0;
+}
+}  // namespace
+
+// The table is full. Every lingering flow idle for kEmergencyIdle goes; if
+// that frees less than a 64th of the table, open connections go too, the
+// longest idle first (whole powers of two of idle time), none seen in the
+// last kEmergencyIdle. Two passes over the table, nothing allocated.
+void Pipeline::make_room(std::int64_t now) {
+  std::array<std::uint32_t, 65> open_by_idle{};
+  std::uint32_t freed = 0;
+  flows_.for_each([&](Flow& f) {
+    const std::int64_t idle = now - f.last_seen;
+    if (idle < kEmergencyIdle) return;
+    if (!lingering(f)) {
+      ++open_by_idle[idle_bucket(idle)];
+      return;
+    }
+    finish(f, Slot::evicted_table_full);
+    flows_.remove(&f);
+    ++freed;
+  });
+  const std::uint32_t wanted = std::max<std::uint32_t>(1, flows_.capacity() / 64);
+  if (freed >= wanted) return;
+  std::size_t oldest_kept = open_by_idle.size();  // open flows in buckets >= this go
+  while (oldest_kept > 0 && freed < wanted) freed += open_by_idle[--oldest_kept];
+  flows_.for_each([&](Flow& f) {
+    const std::int64_t idle = now - f.last_seen;
+    if (lingering(f) || idle < kEmergencyIdle || idle_bucket(idle) < oldest_kept) return;
+    finish(f, Slot::evicted_table_full);
+    flows_.remove(&f);
+  });
+}
+
+void Pipeline::expire(std::int64_t now) {
   flows_.for_each([&](Flow& f) {
     // A connect fails syn_timeout after its first SYN, however often the
     // client retries; the flow stays to recognise further retries.
@@ -309,17 +359,8 @@ void Pipeline::expire(std::int64_t now, bool emergency) {
       block_of(f, direction_of(f, client)).counters[idx(Slot::connects_failed)] += 1;
       return;
     }
-    const std::int64_t idle = now - f.last_seen;
-    Slot reason = Slot::evicted_idle;
-    bool go = idle >= timeout_of(f);
-    if (f.state == ConnState::closed) reason = Slot::evicted_closed;
-    if (!go && emergency && idle >= kEmergencyIdle &&
-        (f.state != ConnState::established && f.state != ConnState::midstream)) {
-      go = true;
-      reason = Slot::evicted_table_full;
-    }
-    if (!go) return;
-    finish(f, reason);
+    if (now - f.last_seen < timeout_of(f)) return;
+    finish(f, f.state == ConnState::closed ? Slot::evicted_closed : Slot::evicted_idle);
     flows_.remove(&f);
   });
 }
@@ -332,7 +373,7 @@ void Pipeline::advance_clock(std::int64_t now_ns) {
   if (next_sweep_ == 0) next_sweep_ = clock_ + kSweepInterval;
   if (clock_ >= next_sweep_) {
     next_sweep_ = clock_ + kSweepInterval;
-    expire(clock_, false);
+    expire(clock_);
   }
 }
 

@@ -49,7 +49,8 @@ class Pipeline {
   Direction untracked_direction(const DecodedPacket& p) const;
   SeriesBlock& block_of(Flow& f, Direction d);
   void resolve_block(Flow& f);
-  void expire(std::int64_t now, bool emergency);
+  void expire(std::int64_t now);
+  void make_room(std::int64_t now);  // the table is full (create())
   void finish(Flow& f, Slot eviction);
   std::int64_t timeout_of(const Flow& f) const;
   void count(Slot s, std::uint64_t n = 1) { interface_block_[s] += n; }

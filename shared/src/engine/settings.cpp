@@ -134,12 +134,15 @@ std::vector<Setting> make_table() {
           &E::analysis, &A::max_series, 4, 1000000),
       row("flow_table_size", "flow-table-size", "FlowTableSize", "N",
           "connections tracked per interface (memory is allocated at start)", &E::analysis, &A::flow_table_size, 1, 1u << 26),
+      row("separate_vlans", "separate-vlans", "SeparateVlans", "",
+          "the same addresses and ports on two VLANs are two connections (default: a VLAN tag is ignored)",
+          &E::analysis, &A::separate_vlans),
       row("syn_timeout", "syn-timeout", "SynTimeout", "s", "an unanswered SYN older than this is a failed connect",
           &E::analysis, &A::syn_timeout_s, 0.001, 86400),
       row("established_timeout", "established-timeout", "EstablishedTimeout", "s",
-          "an idle open connection is forgotten after this", &E::analysis, &A::established_timeout_s, 0.001, 31536000),
+          "an idle open connection is forgotten after this (default: when Linux keep-alive gives up)", &E::analysis, &A::established_timeout_s, 0.001, 31536000),
       row("closed_timeout", "closed-timeout", "ClosedTimeout", "s",
-          "a closed connection lingers this long to absorb stragglers", &E::analysis, &A::closed_timeout_s, 0.001, 86400),
+          "a closed connection is kept while idle for less than this (its FIN/RST retransmissions)", &E::analysis, &A::closed_timeout_s, 0.001, 86400),
   };
 }
 

@@ -15,7 +15,7 @@ namespace tcpanomaly {
 struct FlowKey {
   IpAddress addr[2];
   std::uint16_t port[2];
-  std::uint16_t vlan;
+  std::uint16_t vlan;  // 0 unless separate_vlans (make_flow_key)
   std::uint16_t pad = 0;  // always zero: part of the word compare and the hash
   bool operator==(const FlowKey& o) const {
     // Word by word, no local array: an array would make -fstack-protector-strong
@@ -82,7 +82,12 @@ inline std::uint64_t hash_key(const FlowKey& k, const HashSeed& s) {
 // stores rather than re-reading the key. Inline and branch-free: which
 // side is lower is a coin toss per packet, so branches on it would
 // mispredict half the time.
-inline std::uint64_t make_flow_key(const DecodedPacket& p, FlowKey& k, int& sender_side, const HashSeed& seed) {
+// `vlan_mask` is 0 (the default: a VLAN tag does not split a connection, as
+// in Wireshark's conversations; a mirror or trunk port often tags one
+// direction only) or 0xffff (separate_vlans: the same addresses on two VLANs
+// are two connections, for overlapping address spaces).
+inline std::uint64_t make_flow_key(const DecodedPacket& p, FlowKey& k, int& sender_side, const HashSeed& seed,
+                                   std::uint16_t vlan_mask) {
   using detail::load64;
   // memcmp order of the addresses, then the ports: big-endian words compare like bytes.
   const std::uint64_t s0 = detail::load_be64(p.src.bytes), d0 = detail::load_be64(p.dst.bytes);
@@ -106,9 +111,10 @@ inline std::uint64_t make_flow_key(const DecodedPacket& p, FlowKey& k, int& send
   const auto port1 = static_cast<std::uint16_t>(pick(p.dst_port, p.src_port));
   k.port[0] = port0;
   k.port[1] = port1;
-  k.vlan = p.vlan;
+  const auto vlan = static_cast<std::uint16_t>(p.vlan & vlan_mask);
+  k.vlan = vlan;
   k.pad = 0;
-  return hash_words(lo0, lo1, hi0, hi1, key_rest(port0, port1, p.vlan), seed);
+  return hash_words(lo0, lo1, hi0, hi1, key_rest(port0, port1, vlan), seed);
 }
 
 // Flags remembered about the last segment of a direction (Wireshark's
@@ -156,7 +162,7 @@ enum class ConnState : std::uint8_t {
 
 // 192 bytes, three cache lines (the table's records start 64-aligned), all
 // of which a segment's analysis reads: the table is far larger than the
-// caches, so each line is a memory access per packet. The three flags are
+// caches, so each line is a memory access per packet. The four flags are
 // bit-fields without default initialisers (C++17): Flow{} zeroes them.
 struct Flow {
   FlowKey key;
@@ -171,6 +177,7 @@ struct Flow {
   bool opened : 1;                  // counted in connections_opened (and active)
   bool analysed : 1;                // a segment was analysed (false: the flow is new)
   bool in_use : 1;                  // the record holds a flow (the table's free list has the others)
+  bool refused : 1;                 // closed by the server's RST to a SYN (connects_refused)
   std::uint16_t block = 0;          // aggregator block (peer) of this connection
   std::uint16_t block_generation = 0;
 };

@@ -14,8 +14,10 @@ std::uint32_t index_slots_for(std::uint32_t capacity) {
 
 }  // namespace
 
-FlowTable::FlowTable(std::uint32_t capacity)
-    : flows_(capacity ? capacity : 1), slots_(index_slots_for(capacity ? capacity : 1)) {
+FlowTable::FlowTable(std::uint32_t capacity, bool separate_vlans)
+    : vlan_mask_(separate_vlans ? 0xffff : 0),
+      flows_(capacity ? capacity : 1),
+      slots_(index_slots_for(capacity ? capacity : 1)) {
   capacity = static_cast<std::uint32_t>(flows_.size());
   // Room for every index, so remove() never allocates; filled only as flows
   // are removed (records never used come from high_water_), so the pages stay

@@ -13,12 +13,13 @@ namespace tcpanomaly {
 
 class FlowTable {
  public:
-  explicit FlowTable(std::uint32_t capacity);
+  // `separate_vlans`: the VLAN id is part of the key (see make_flow_key).
+  explicit FlowTable(std::uint32_t capacity, bool separate_vlans = false);
 
   std::uint64_t hash(const FlowKey& k) const { return hash_key(k, seed_); }
   // make_flow_key() with this table's seed: the key of a packet and hash(key).
   std::uint64_t key_of(const DecodedPacket& p, FlowKey& k, int& sender_side) const {
-    return make_flow_key(p, k, sender_side, seed_);
+    return make_flow_key(p, k, sender_side, seed_, vlan_mask_);
   }
   // Cache warming for the pipeline's ring of waiting segments (Pipeline::on_frame): the index slot
   // first, then, once that has arrived, the record it points to. Both are
@@ -59,6 +60,7 @@ class FlowTable {
   std::uint32_t index_of(const Flow* f) const { return static_cast<std::uint32_t>(f - flows_.data()); }
 
   HashSeed seed_;
+  std::uint16_t vlan_mask_;
   HugeArray<Flow> flows_;                 // constructed when first handed out
   std::vector<std::uint32_t> free_;       // stack of removed flow indices (below high_water_)
   // One index entry: 8 bytes, so a probe costs one cache line, not two.

@@ -117,6 +117,7 @@ std::uint32_t classify(Flow& f, Endpoint& fwd, Endpoint& rev, int side, const De
     }
   }
   // 12. Retransmission family; a keep-alive is never one.
+  bool rewind_to_contiguous = false;
   if ((len > 0 || (fl & (syn | fin))) && !(ev & event::keep_alive)) {
     if (len > 0 && rev.lastack && seq::le(s + len, rev.lastack)) {
       ev |= event::spurious_retransmission | event::retransmission;
@@ -127,7 +128,15 @@ std::uint32_t classify(Flow& f, Endpoint& fwd, Endpoint& rev, int side, const De
         const std::uint32_t end = s + len + ((fl & (syn | fin)) ? 1 : 0);
         const std::int64_t ooo_threshold = f.irtt ? f.irtt : kDefaultOutOfOrderNs;
         const bool sender_local = (f.local_mask >> side) & 1;
-        if (rev.dupacknum >= 2 && rev.lastack == s && now - rev.lastack_time < kFastRetransmissionWindowNs) {
+        if ((fl & (syn | ack)) == syn) {
+          // A pure SYN again (same ISN: a new one started a new connection
+          // before this ran) is a retransmission however soon it comes, and
+          // the client is starting over: what it sent beyond the contiguous
+          // range (an RST answering a challenge ACK, segments after a hole)
+          // no longer bounds its sequence space. tshark 4.0 does both.
+          ev |= event::retransmission;
+          rewind_to_contiguous = true;
+        } else if (rev.dupacknum >= 2 && rev.lastack == s && now - rev.lastack_time < kFastRetransmissionWindowNs) {
           ev |= event::fast_retransmission | event::retransmission;
         } else if (!sender_local && now - fwd.nextseq_time < ooo_threshold && fwd.nextseq != end) {
           ev |= event::out_of_order;
@@ -140,7 +149,10 @@ std::uint32_t classify(Flow& f, Endpoint& fwd, Endpoint& rev, int side, const De
   // 13. Bookkeeping.
   const bool zwp = ev & event::zero_window_probe;
   const std::uint32_t nextseq = s + len + ((fl & (syn | fin)) ? 1 : 0);
-  if ((seq::gt(nextseq, fwd.nextseq) || !fwd.nextseq) && !zwp) {
+  if (rewind_to_contiguous) [[unlikely]] {
+    fwd.nextseq = fwd.maxseqtobeacked;
+    fwd.nextseq_time = now;
+  } else if ((seq::gt(nextseq, fwd.nextseq) || !fwd.nextseq) && !zwp) {
     fwd.nextseq = nextseq;
     fwd.nextseq_time = now;
   }
@@ -195,11 +207,22 @@ void track_connection(Flow& f, Endpoint& fwd, int side, const DecodedPacket& p, 
   }
   // Wireshark's iRTT: most recent SYN to the first ACK-without-SYN, once.
   if (!f.irtt && f.last_syn_time && (fl & ack) && !(fl & syn)) f.irtt = now - f.last_syn_time;
-  if (f.state == ConnState::closed) return;
+  if (f.state == ConnState::closed) {
+    // The same SYN after the connection was reset (a client answering a
+    // challenge ACK with RST, then retrying): the handshake starts over and
+    // its outcome counts. A refused connect stays refused: stacks that retry
+    // a SYN after RST (Windows) made one connect, not several.
+    if (!pure_syn || f.refused) return;
+    f.state = ConnState::syn_sent;
+    f.client_side = static_cast<std::uint8_t>(side);
+    f.first_seen = now;
+    f.ep[0].fin_seen = f.ep[1].fin_seen = false;
+  }
 
   if (fl & rst) {
     if (f.state == ConnState::syn_sent && side != f.client_side) {
       ev.flags |= event::refused;
+      f.refused = true;
       f.state = ConnState::closed;
     } else {
       close_connection(f, now, event::closed_rst, ev);

@@ -28,19 +28,23 @@ Bytes tcp_frame(const Seg& s) {
   }
   Tins::EthernetII eth("00:00:00:00:00:02", "00:00:00:00:00:01");
   Tins::RawPDU payload(std::string(s.len, 'd'));
+  auto link = [&s, &eth](const Tins::PDU& ip_packet) {
+    if (s.vlan < 0) return (eth / ip_packet).serialize();
+    return (eth / Tins::Dot1Q(static_cast<Tins::small_uint<12>>(s.vlan)) / ip_packet).serialize();
+  };
   if (s.v6) {
     Tins::IPv6 ip(s.from_a ? kAddr6B : kAddr6A, s.from_a ? kAddr6A : kAddr6B);
     ip.traffic_class(s.ecn);
-    auto pdu = eth / ip / tcp;
+    auto pdu = ip / tcp;
     if (s.len) pdu /= payload;
-    return pdu.serialize();
+    return link(pdu);
   }
   Tins::IP ip(s.from_a ? s.addr_b : kAddrA, s.from_a ? kAddrA : s.addr_b);
   ip.tos(s.ecn);
   if (s.df) ip.flags(Tins::IP::DONT_FRAGMENT);
-  auto pdu = eth / ip / tcp;
+  auto pdu = ip / tcp;
   if (s.len) pdu /= payload;
-  return pdu.serialize();
+  return link(pdu);
 }
 
 Harness::Harness(std::vector<std::string> local_cidrs, AnalysisConfig config) {

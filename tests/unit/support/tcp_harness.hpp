@@ -36,6 +36,7 @@ struct Seg {
   bool v6 = false;
   std::uint16_t port_a = kPortA;  // to run several connections
   const char* addr_b = kAddrB;    // another IPv4 server than B
+  int vlan = -1;                  // 802.1Q tag with this id; -1 = untagged
 };
 
 // One Ethernet frame carrying the segment.
