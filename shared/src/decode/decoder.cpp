@@ -85,41 +85,57 @@ inline std::uint32_t load32(const std::uint8_t* p) {
   }
 }
 
-// `l4_length` = bytes of the transport segment according to the IP header.
-[[gnu::always_inline]] inline DecodeResult decode_tcp(Cursor c, std::uint32_t l4_length, DecodedPacket& out) {
-  if (!c.has(20)) return DecodeResult::truncated;
-  const std::uint8_t* h = c.p;
-  const std::size_t header_len = std::size_t(h[12] >> 4) * 4;
+[[gnu::always_inline]] inline void read_fixed_tcp_header(const std::uint8_t* h, DecodedPacket& out) {
   out.src_port = be16(h);
   out.dst_port = be16(h + 2);
   out.seq = be32(h + 4);
   out.ack = be32(h + 8);
   out.flags = h[13];
   out.window = be16(h + 14);
+}
+
+// A data offset beyond the segment: the fixed 20 bytes are still a header
+// (Wireshark reads its ports and flags too), but where options end and data
+// begins is unknown, so neither is taken. An offset below 5 words makes the
+// flags meaningless too: the kernel drops such a segment before reading
+// them, and Wireshark shows none. Out of line: the per-packet path stays as short.
+[[gnu::noinline, gnu::cold]] DecodeResult fixed_tcp_header_only(const std::uint8_t* h, std::size_t header_len,
+                                                               DecodedPacket& out) {
+  read_fixed_tcp_header(h, out);
+  if (header_len < 20) out.flags = 0;
+  out.payload_length = 0;
+  out.options = TcpOptions{};
   out.has_tcp = true;
-  // A data offset beyond the segment: the fixed 20 bytes are still a header
-  // (Wireshark reads its ports and flags too), but where options end and
-  // data begins is unknown, so neither is taken. An offset below 5 words
-  // makes the flags meaningless too: the kernel drops such a segment before
-  // reading them, and Wireshark shows none.
-  if (header_len < 20 || header_len > l4_length) [[unlikely]] {
-    if (header_len < 20) out.flags = 0;
-    out.payload_length = 0;
-    out.options = TcpOptions{};
-    return DecodeResult::bad_tcp_header;
-  }
+  return DecodeResult::bad_tcp_header;
+}
+
+// `l4_length` = bytes of the transport segment according to the IP header.
+[[gnu::always_inline]] inline DecodeResult decode_tcp(Cursor c, std::uint32_t l4_length, DecodedPacket& out) {
+  if (!c.has(20)) return DecodeResult::truncated;
+  const std::uint8_t* h = c.p;
+  const std::size_t header_len = std::size_t(h[12] >> 4) * 4;
+  if (header_len < 20 || header_len > l4_length) [[unlikely]] return fixed_tcp_header_only(h, header_len, out);
+  read_fixed_tcp_header(h, out);
   out.payload_length = l4_length - static_cast<std::uint32_t>(header_len);
   // Options may be cut by the snap length: parse what was captured.
   const std::size_t options_captured = (c.captured < header_len ? c.captured : header_len) - 20;
   parse_tcp_options(h + 20, options_captured, out.options);
+  out.has_tcp = true;
   return DecodeResult::ok;
 }
 
 // An IP length clamped to the wire is reported unless the transport found
 // worse (a header cut short); the packet is decoded either way.
-[[gnu::always_inline]] inline DecodeResult with_length_error(DecodeResult transport, bool clamped) {
-  return clamped && transport == DecodeResult::ok ? DecodeResult::bad_ip_length : transport;
+inline DecodeResult with_length_error(DecodeResult transport) {
+  return transport == DecodeResult::ok ? DecodeResult::bad_ip_length : transport;
 }
+
+// An IP header whose length is beyond what was on the wire is a lie: only the
+// wire's bytes existed (Wireshark: "total length exceeds packet length"). The
+// per-packet parsers (kClamp false) only test for it and hand such a packet
+// to their clamping twin, out of line (decode_ipv4_clamped/decode_ipv6_clamped).
+DecodeResult decode_ipv4_clamped(Cursor c, DecodedPacket& out);
+DecodeResult decode_ipv6_clamped(Cursor c, DecodedPacket& out);
 
 [[gnu::always_inline]] inline DecodeResult decode_transport(Cursor c, std::uint32_t l4_length, DecodedPacket& out) {
   if (out.protocol == 6 && !out.fragment) return decode_tcp(c, l4_length, out);
@@ -131,6 +147,7 @@ void map_v4(const std::uint8_t* a, IpAddress& out) {
   std::memcpy(out.bytes + 12, a, 4);
 }
 
+template <bool kClamp = false>
 [[gnu::always_inline]] inline DecodeResult parse_ipv4(Cursor c, DecodedPacket& out) {
   if (!c.has(20)) return DecodeResult::truncated;
   const std::uint8_t* h = c.p;
@@ -142,10 +159,10 @@ void map_v4(const std::uint8_t* a, IpAddress& out) {
   // TSO/LRO captures carry segments larger than 64 KiB with length 0.
   if (total == 0) total = c.wire;
   if (total < header_len) return DecodeResult::bad_ip_length;
-  // A length beyond what was on the wire is a lie: only the wire's bytes
-  // existed (Wireshark: "total length exceeds packet length").
-  const bool overlong = total > c.wire;
-  if (overlong) [[unlikely]] total = c.wire < header_len ? static_cast<std::uint32_t>(header_len) : c.wire;
+  if (total > c.wire) [[unlikely]] {
+    if constexpr (!kClamp) return decode_ipv4_clamped(c, out);
+    total = c.wire < header_len ? static_cast<std::uint32_t>(header_len) : c.wire;
+  }
   out.ip_version = 4;
   out.ip_length = total;
   out.ecn = h[1] & 3;
@@ -159,7 +176,8 @@ void map_v4(const std::uint8_t* a, IpAddress& out) {
   map_v4(h + 12, out.src);
   map_v4(h + 16, out.dst);
   c.skip(header_len);
-  return with_length_error(decode_transport(c, total - static_cast<std::uint32_t>(header_len), out), overlong);
+  const DecodeResult r = decode_transport(c, total - static_cast<std::uint32_t>(header_len), out);
+  return kClamp ? with_length_error(r) : r;
 }
 
 bool is_ipv6_extension(std::uint8_t nh) {
@@ -167,15 +185,17 @@ bool is_ipv6_extension(std::uint8_t nh) {
          nh == 140;
 }
 
+template <bool kClamp = false>
 [[gnu::always_inline]] inline DecodeResult parse_ipv6(Cursor c, DecodedPacket& out) {
   if (!c.has(40)) return DecodeResult::truncated;
   const std::uint8_t* h = c.p;
   if ((h[0] >> 4) != 6) return DecodeResult::bad_ip_header;
   std::uint32_t payload = be16(h + 4);
-  const std::uint32_t wire_payload = c.wire >= 40 ? c.wire - 40 : 0;
-  if (payload == 0) payload = wire_payload;  // jumbogram or TSO
-  const bool overlong = payload > wire_payload;  // as for IPv4's total length
-  if (overlong) [[unlikely]] payload = wire_payload;
+  if (payload == 0) payload = c.wire >= 40 ? c.wire - 40 : 0;  // jumbogram or TSO
+  if (payload + 40 > c.wire) [[unlikely]] {  // as for IPv4's total length
+    if constexpr (!kClamp) return decode_ipv6_clamped(c, out);
+    payload = c.wire >= 40 ? c.wire - 40 : 0;
+  }
   out.ip_version = 6;
   out.ip_length = payload + 40;
   out.ecn = (be16(h) >> 4) & 3;
@@ -211,11 +231,18 @@ bool is_ipv6_extension(std::uint8_t nh) {
     if (out.fragment && !out.first_fragment) break;  // no upper header follows
   }
   out.protocol = next;
-  return with_length_error(decode_transport(c, remaining, out), overlong);
+  const DecodeResult r = decode_transport(c, remaining, out);
+  return kClamp ? with_length_error(r) : r;
 }
 
 [[gnu::noinline]] DecodeResult decode_ipv4(Cursor c, DecodedPacket& out) { return parse_ipv4(c, out); }
 [[gnu::noinline]] DecodeResult decode_ipv6(Cursor c, DecodedPacket& out) { return parse_ipv6(c, out); }
+[[gnu::noinline, gnu::cold]] DecodeResult decode_ipv4_clamped(Cursor c, DecodedPacket& out) {
+  return parse_ipv4<true>(c, out);
+}
+[[gnu::noinline, gnu::cold]] DecodeResult decode_ipv6_clamped(Cursor c, DecodedPacket& out) {
+  return parse_ipv6<true>(c, out);
+}
 
 DecodeResult decode_by_ethertype(std::uint16_t type, Cursor c, DecodedPacket& out) {
   if (type == kEtherIPv4) return decode_ipv4(c, out);  // the common cases first
