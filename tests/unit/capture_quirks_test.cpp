@@ -98,6 +98,22 @@ TEST_CASE("a SYN retried after a challenge ACK and RST restarts the handshake", 
   CHECK(h.total(Slot::connections_active) == 0);
 }
 
+TEST_CASE("an open connection reset, then its SYN again with no answer: one close, one failed connect", "[quirks][syn]") {
+  Harness h;
+  h.handshake(1000);
+  h.a(1030, kIsnA + 1, kIsnB + 1, kRst | kAck);
+  CHECK(h.total(Slot::closed_rst) == 1);
+  h.a(2000, kIsnA, 0, kSyn);  // the same SYN: the handshake starts over ...
+  h.advance(2000 + 21000);    // ... and is never answered (syn_timeout 20 s)
+  CHECK(h.total(Slot::connects_failed) == 1);
+  h.advance(2000 + 21000 + 7876000);  // forgotten: nothing of the old connection counted again
+  const Snapshot s = h.snap();
+  CHECK(s.total(Slot::connections_opened) == 1);
+  CHECK(s.total(Slot::connections_active) == 0);
+  CHECK(s.total("connections_closed") == 1);
+  CHECK(s.total(Slot::evicted_idle) == 1);
+}
+
 TEST_CASE("a repeated SYN is a retransmission however soon, and rewinds to the contiguous data", "[quirks][syn]") {
   Harness h;
   h.a(1000, kIsnA, 0, kSyn);

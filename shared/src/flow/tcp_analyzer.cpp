@@ -214,6 +214,7 @@ void track_connection(Flow& f, Endpoint& fwd, int side, const DecodedPacket& p, 
     // a SYN after RST (Windows) made one connect, not several.
     if (!pure_syn || f.refused) return;
     f.state = ConnState::syn_sent;
+    f.opened = false;  // the old connection's close was counted; this one opens anew
     f.client_side = static_cast<std::uint8_t>(side);
     f.first_seen = now;
     f.ep[0].fin_seen = f.ep[1].fin_seen = false;
