@@ -7,6 +7,7 @@
 #include "options.hpp"
 #include "render.hpp"
 #include "tcpanomaly/encode.hpp"
+#include "tcpanomaly/settings.hpp"
 #include "tcpanomaly/engine.hpp"
 
 using namespace tcpanomaly;

@@ -11,6 +11,7 @@
 #include "collectd_api.hpp"
 #include "config_block.hpp"
 #include "tcpanomaly/encode.hpp"
+#include "tcpanomaly/settings.hpp"
 #include "tcpanomaly/engine.hpp"
 #include "value_names.hpp"
 

@@ -9,6 +9,7 @@
 
 #include "flow/local_networks.hpp"
 #include "tcpanomaly/config.hpp"
+#include "tcpanomaly/settings.hpp"
 
 using namespace tcpanomaly;
 

@@ -1,6 +1,6 @@
-// Plain configuration of the core. Front ends translate their own syntax
-// (collectd blocks, command line, config file) into this struct and call
-// validate() so that both report bad values with the same words.
+// Plain configuration of the core, data only. Front ends translate their
+// own syntax (collectd blocks, command line, config file) into this struct;
+// settings.hpp checks it (validate()) so both report bad values alike.
 #pragma once
 
 #include <cstdint>
@@ -39,16 +39,5 @@ struct EngineConfig {
   CaptureConfig capture;
   AnalysisConfig analysis;
 };
-
-// Thrown for an invalid setting. `key` is the core's snake_case name
-// (e.g. "syn_timeout") so each front end can name it in its own spelling
-// (--syn-timeout, SynTimeout); `problem` says what is wrong and what is accepted.
-struct ConfigError : std::exception {
-  ConfigError(std::string k, std::string p)
-      : key(std::move(k)), problem(std::move(p)), message(key + ": " + problem) {}
-  const char* what() const noexcept override { return message.c_str(); }
-  std::string key, problem, message;
-};
-void validate(const EngineConfig& config);
 
 }  // namespace tcpanomaly

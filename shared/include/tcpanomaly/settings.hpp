@@ -4,6 +4,7 @@
 // man pages. A setting added here appears everywhere with the same meaning.
 #pragma once
 
+#include <exception>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -12,6 +13,20 @@
 #include "tcpanomaly/config.hpp"
 
 namespace tcpanomaly {
+
+// Thrown for an invalid setting. `key` is the core's snake_case name
+// (e.g. "syn_timeout") so each front end can name it in its own spelling
+// (--syn-timeout, SynTimeout); `problem` says what is wrong and what is accepted.
+struct ConfigError : std::exception {
+  ConfigError(std::string k, std::string p)
+      : key(std::move(k)), problem(std::move(p)), message(key + ": " + problem) {}
+  const char* what() const noexcept override { return message.c_str(); }
+  std::string key, problem, message;
+};
+
+// Throws ConfigError for the first invalid setting (missing or conflicting
+// sources, bad CIDRs or filter, values out of their table ranges).
+void validate(const EngineConfig& config);
 
 enum class SettingType {
   text,       // one string

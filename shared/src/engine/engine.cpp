@@ -1,4 +1,5 @@
 #include "tcpanomaly/engine.hpp"
+#include "tcpanomaly/settings.hpp"
 
 #include <algorithm>
 #include <atomic>
