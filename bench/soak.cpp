@@ -177,6 +177,7 @@ int main(int argc, char** argv) {
     Pipeline pipe("soak", config, local);
     replay(pipe, frames, 0, 0);
     pipe.advance_clock(last + pause);
+    pipe.promote_peers();
     pipe.snapshot_into(once);
   }
 
@@ -189,12 +190,14 @@ int main(int argc, char** argv) {
     max_flows = std::max(max_flows, replay(pipe, frames, k * period, k ? 0x4786F1E5u : 0));
     pipe.advance_clock(last + k * period + pause);
     Snapshot s;
+    pipe.promote_peers();  // the engine's clock tick
     pipe.snapshot_into(s);  // as an agent would, every interval
     max_series = std::max(max_series, s.blocks.size());
     rss.push_back(rss_kib());
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   Snapshot total;
+  pipe.promote_peers();
   pipe.snapshot_into(total);
 
   const double packets = double(frames.size()) * loops;

@@ -56,6 +56,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     pipe.on_frame(now, data + i, static_cast<std::uint32_t>(n), static_cast<std::uint32_t>(n + (len - n)));
     i += n;
     if (++frames % 8 == 0) {  // snapshots between frames: peer promotion, flushes
+      pipe.promote_peers();
       Snapshot snap;
       pipe.snapshot_into(snap);
     }

@@ -73,31 +73,23 @@ void Aggregator::note_anomaly(const IpAddress& remote, std::uint32_t weight) {
   else if (candidates_.size() < kMaxCandidates) candidates_.emplace(p, weight);
 }
 
-void Aggregator::promote_peers() {
-  if (candidates_.empty()) return;
-  std::vector<std::pair<IpAddress, std::uint64_t>> ranked(candidates_.begin(), candidates_.end());
+PeerCandidates Aggregator::take_candidates() {
+  PeerCandidates out(candidates_.begin(), candidates_.end());
   candidates_.clear();
-  std::sort(ranked.begin(), ranked.end(), [](const auto& x, const auto& y) {
-    if (x.second != y.second) return x.second > y.second;
-    return std::memcmp(x.first.bytes, y.first.bytes, 16) < 0;
-  });
+  return out;
+}
+
+void Aggregator::apply(const PeerChoice& choice, bool count_refused) {
+  if (count_refused) interface_.counters[static_cast<std::size_t>(Slot::series_overflow)] += choice.refused;
   bool changed = false;
-  for (const auto& [prefix, weight] : ranked) {
-    const std::size_t peers = promoted_.size();
-    // Label sets after promotion: the interface block + (1 + peers + 1) * directions.
-    const std::size_t series_after = 1 + (peers + 2) * kDirections;
-    if (int(peers) >= top_peers_ || series_after > std::size_t(max_series_)) {
-      // Stays in "other": count each refused peer once per interval.
-      ++interface_.counters[static_cast<std::size_t>(Slot::series_overflow)];
-      continue;
-    }
-    const auto index = static_cast<std::uint16_t>(peers + 1);
+  for (const IpAddress& prefix : choice.promote) {
+    if (promoted_.count(prefix) || int(promoted_.size()) >= top_peers_) continue;
+    const auto index = static_cast<std::uint16_t>(promoted_.size() + 1);
     promoted_.emplace(prefix, index);
     const int bits = prefix.is_v4_mapped() ? prefix_v4_ : prefix_v6_;
     const std::string label = format_address(prefix) + "/" + std::to_string(bits);
     for (int d = 0; d < kDirections; ++d) blocks_[std::size_t(index) * kDirections + d].labels.peer = label;
     changed = true;
-    (void)weight;
   }
   if (changed) ++generation_;
 }

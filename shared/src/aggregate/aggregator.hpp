@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "aggregate/peer_choice.hpp"
 #include "decode/packet.hpp"
 #include "tcpanomaly/config.hpp"
 #include "tcpanomaly/snapshot.hpp"
@@ -39,8 +40,15 @@ class Aggregator {
   std::uint16_t peer_generation() const { return generation_; }
   std::uint16_t resolve_peer(const IpAddress& remote) const;
   void note_anomaly(const IpAddress& remote, std::uint32_t weight);
-  // Promotes the heaviest candidates of the last interval to their own label.
-  void promote_peers();
+  // The candidates noted since the last call (the engine pools them per
+  // interface and chooses, peer_choice.hpp), and the choice applied. Only
+  // one aggregator of an interface counts the refused candidates.
+  PeerCandidates take_candidates();
+  std::size_t promoted_count() const { return promoted_.size(); }
+  void apply(const PeerChoice& choice, bool count_refused);
+  int top_peers() const { return top_peers_; }
+  int max_series() const { return max_series_; }
+  const std::string& interface_name() const { return interface_name_; }
 
   void append_to(Snapshot& snap) const;
 

@@ -1,6 +1,8 @@
-// One capture source's analysis chain: decode -> flow/TCP state -> aggregate.
-// Owned by one capture thread; snapshot_into() must be called under the same
-// lock the thread holds while it feeds frames (see engine.cpp).
+// One capture source's analysis chain: decode (decode/) -> flow table, TCP
+// analysis and expiry (flow/) -> counters under labels (aggregate/). The
+// pipeline only wires the stages and picks each result's label set. Owned
+// by one capture thread; everything else calls it under the lock that
+// thread holds while it feeds frames (frame_producer.cpp).
 #pragma once
 
 #include <array>
@@ -9,6 +11,7 @@
 
 #include "aggregate/aggregator.hpp"
 #include "decode/decoder.hpp"
+#include "flow/expiry.hpp"
 #include "flow/flow_table.hpp"
 #include "flow/local_networks.hpp"
 #include "flow/tcp_analyzer.hpp"
@@ -32,15 +35,18 @@ class Pipeline {
   void advance_clock(std::int64_t now_ns);
   // Capture statistics are cumulative figures from pcap_stats.
   void set_capture_stats(std::uint64_t received, std::uint64_t dropped, std::uint64_t if_dropped);
+  // Appends this pipeline's label sets (the engine merges equal ones).
   void snapshot_into(Snapshot& snap);
+  // Peer labels are chosen by the engine over every producer of the
+  // interface (Engine's clock tick); promote_peers() is that choice for a
+  // pipeline on its own (tests, benchmarks).
+  Aggregator& aggregator() { return aggregator_; }
+  void promote_peers();
 
   const FlowTable& flows() const { return flows_; }
   std::int64_t clock() const { return clock_; }
 
  private:
-  void count_ip(const DecodedPacket& p, SeriesBlock& b);
-  void count_ip(const DecodedPacket& p, SeriesBlock& b, int proto);
-  void count_segment(const DecodedPacket& p, SeriesBlock& b);  // count_ip + TCP header counters
   void on_tcp(const DecodedPacket& p, const FlowKey& key, std::uint64_t hash, int side);
   Flow* lookup_or_create(const DecodedPacket& p, const FlowKey& key, std::uint64_t hash);
   Flow* create(const DecodedPacket& p, const FlowKey& key, std::uint64_t hash);
@@ -52,7 +58,7 @@ class Pipeline {
   void expire(std::int64_t now);
   void make_room(std::int64_t now);  // the table is full (create())
   void finish(Flow& f, Slot eviction);
-  std::int64_t timeout_of(const Flow& f) const;
+  void finish(Flow& f, FlowEnd end);
   void count(Slot s, std::uint64_t n = 1) { interface_block_[s] += n; }
 
   struct InterfaceCounters {
@@ -95,7 +101,7 @@ class Pipeline {
   std::int64_t clock_ = 0;
   std::int64_t next_sweep_ = 0;
   std::int64_t next_emergency_ = 0;
-  std::int64_t syn_timeout_, established_timeout_, closed_timeout_;
+  FlowTimeouts timeouts_;
   // Looked up once: an RTT sample comes every few segments.
   const HistogramInfo& rtt_info_;
 };

@@ -97,6 +97,7 @@ void Harness::frame(double ms, const Bytes& f) {
 
 Snapshot Harness::snap() {
   Snapshot s;
+  pipeline_->promote_peers();  // the engine's tick, which a lone pipeline lacks
   pipeline_->snapshot_into(s);
   return s;
 }

@@ -1,0 +1,161 @@
+#include "engine/frame_producer.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+namespace tcpanomaly {
+namespace {
+
+std::int64_t wall_clock_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+FrameSink sink_of(Pipeline& pipeline) {
+  return {[](void* p, std::int64_t t, const std::uint8_t* d, std::uint32_t cap, std::uint32_t len) {
+            static_cast<Pipeline*>(p)->on_frame(t, d, cap, len);
+          },
+          &pipeline};
+}
+
+// Frames handed to the pipeline per lock hold: bounds snapshot latency.
+constexpr int kLiveBatch = 512;
+constexpr int kFileBatch = 4096;
+
+}  // namespace
+
+FrameProducer::FrameProducer(std::string interface, const EngineConfig& config, const LocalNetworks& local,
+                             const EngineHooks& hooks, ClockTick tick)
+    : name_(std::move(interface)),
+      config_(config),
+      hooks_(hooks),
+      tick_(std::move(tick)),
+      pipeline_(name_, config.analysis, local) {}
+
+FrameProducer::FrameProducer(std::string label, std::unique_ptr<PacketSource> file, const EngineConfig& config,
+                             const LocalNetworks& local, const EngineHooks& hooks, ClockTick tick)
+    : name_(std::move(label)),
+      config_(config),
+      hooks_(hooks),
+      file_(std::move(file)),
+      tick_(std::move(tick)),
+      pipeline_(name_, config.analysis, local) {
+  pipeline_.set_link_type(file_->link_type());
+}
+
+FrameProducer::~FrameProducer() { stop(); }
+
+void FrameProducer::log(LogLevel level, const std::string& msg) const {
+  if (hooks_.log) hooks_.log(level, msg);
+}
+
+void FrameProducer::start() {
+  thread_ = std::thread([this] {
+    if (hooks_.thread_start) hooks_.thread_start();
+    try {
+      if (file_) {
+        // Reading a file in the background (collectd's ReadFile, `--read
+        // --signal`): at full speed, then its counters stay as they are.
+        read_file();
+        log(LogLevel::info, "finished reading " + config_.capture.read_file);
+      } else {
+        capture_loop();
+      }
+    } catch (const std::exception& e) {
+      log(LogLevel::error, file_ ? std::string(e.what()) : name_ + ": capture thread ended: " + e.what());
+    }
+  });
+}
+
+void FrameProducer::stop() {
+  stopping_.store(true);
+  if (thread_.joinable()) thread_.join();
+}
+
+void FrameProducer::run_here() { read_file(); }
+
+void FrameProducer::read_file() {
+  const FrameSink sink = sink_of(pipeline_);
+  for (;;) {
+    std::int64_t now;
+    {
+      std::lock_guard<std::mutex> g(lock_);
+      if (stopping_.load() || file_->dispatch(kFileBatch, sink) < 0) break;
+      now = pipeline_.clock();
+    }
+    if (tick_) tick_(now, false);  // without the lock: the engine's tick takes it
+  }
+  {
+    std::lock_guard<std::mutex> g(lock_);
+    const CaptureStats s = file_->stats();
+    pipeline_.set_capture_stats(s.received, s.dropped, s.if_dropped);
+  }
+  // The end of the file is the end of its last interval.
+  if (tick_) tick_(0, true);
+}
+
+void FrameProducer::capture_loop() {
+  std::unique_ptr<PacketSource> source;
+  int backoff_s = 1;
+  auto next_attempt = std::chrono::steady_clock::now();
+  const FrameSink sink = sink_of(pipeline_);
+  while (!stopping_.load()) {
+    if (!source) {
+      if (std::chrono::steady_clock::now() < next_attempt) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        continue;
+      }
+      try {
+        source = open_live_interface(name_, config_.capture);
+        std::lock_guard<std::mutex> g(lock_);
+        pipeline_.set_link_type(source->link_type());
+        log(LogLevel::info, "capturing on " + name_);
+        backoff_s = 1;
+      } catch (const std::exception& e) {
+        log(LogLevel::error, std::string(e.what()) + " (retrying in " + std::to_string(backoff_s) + " s)");
+        next_attempt = std::chrono::steady_clock::now() + std::chrono::seconds(backoff_s);
+        backoff_s = std::min(backoff_s * 2, 60);
+        continue;
+      }
+    }
+    try {
+      const bool ready = source->wait_readable(100);
+      {
+        std::lock_guard<std::mutex> g(lock_);
+        const int n = ready ? source->dispatch(kLiveBatch, sink) : 0;
+        if (n == 0) pipeline_.advance_clock(wall_clock_ns());
+        const CaptureStats s = source->stats();
+        pipeline_.set_capture_stats(stats_base_.received + s.received, stats_base_.dropped + s.dropped,
+                                    stats_base_.if_dropped + s.if_dropped);
+      }
+      if (tick_) tick_(wall_clock_ns(), false);  // without the lock: the engine's tick takes it
+    } catch (const std::exception& e) {
+      log(LogLevel::warning, std::string(e.what()) + "; reopening");
+      const CaptureStats s = source->stats();
+      stats_base_.received += s.received;
+      stats_base_.dropped += s.dropped;
+      stats_base_.if_dropped += s.if_dropped;
+      source.reset();
+      next_attempt = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    }
+  }
+}
+
+void FrameProducer::snapshot_into(Snapshot& snap) {
+  std::lock_guard<std::mutex> g(lock_);
+  pipeline_.snapshot_into(snap);
+}
+
+void FrameProducer::with_aggregators(const std::function<void(Aggregator&)>& fn) {
+  std::lock_guard<std::mutex> g(lock_);
+  pipeline_.flush();  // candidates come from analysed segments
+  fn(pipeline_.aggregator());
+}
+
+std::int64_t FrameProducer::clock() {
+  std::lock_guard<std::mutex> g(lock_);
+  return pipeline_.clock();
+}
+
+}  // namespace tcpanomaly

@@ -1,0 +1,30 @@
+#include "engine/producer_factory.hpp"
+
+#include "capture/packet_source.hpp"
+
+namespace tcpanomaly {
+namespace {
+
+std::string base_name(const std::string& path) {
+  const auto slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+}  // namespace
+
+ProducerSet make_producers(const EngineConfig& config, const LocalNetworks& local, const EngineHooks& hooks,
+                           ClockTick tick) {
+  ProducerSet set;
+  const CaptureConfig& c = config.capture;
+  if (!c.read_file.empty()) {
+    const std::string label = c.file_label.empty() ? base_name(c.read_file) : c.file_label;
+    set.file = std::make_unique<FrameProducer>(label, open_capture_file(c.read_file, c.filter), config, local,
+                                               hooks, std::move(tick));
+    return set;
+  }
+  for (const auto& name : c.interfaces)
+    set.live.push_back(std::make_unique<FrameProducer>(name, config, local, hooks, tick));
+  return set;
+}
+
+}  // namespace tcpanomaly
