@@ -8,17 +8,6 @@
 using namespace tcpanomaly;
 using namespace tcpanomaly::test;
 
-namespace {
-
-std::uint64_t in_peer(const Snapshot& s, const std::string& peer, Slot slot) {
-  std::uint64_t t = 0;
-  for (const auto& b : s.blocks)
-    if (b.labels.peer == peer) t += b[slot];
-  return t;
-}
-
-}  // namespace
-
 TEST_CASE("top-K peers by anomaly weight", "[labels]") {
   AnalysisConfig cfg;
   cfg.top_peers = 1;

@@ -53,13 +53,6 @@ Snapshot merged(const std::vector<Producer*>& producers) {
   return snap;
 }
 
-std::uint64_t in_peer(const Snapshot& s, const std::string& peer, Slot slot) {
-  std::uint64_t t = 0;
-  for (const auto& b : s.blocks)
-    if (b.labels.peer == peer) t += b[slot];
-  return t;
-}
-
 }  // namespace
 
 TEST_CASE("equal label sets merge: counters and gauges summed, histograms merged", "[producers]") {

@@ -1,6 +1,7 @@
 // Capture time stamps as the pipeline takes them: int64 nanoseconds.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 
 namespace tcpanomaly {
@@ -15,6 +16,13 @@ inline std::int64_t capture_time_ns(std::int64_t seconds, std::int64_t fraction,
   if (seconds < 0) return 0;
   if (seconds > kMaxSeconds) seconds = kMaxSeconds;
   return seconds * 1'000'000'000 + (ns < 0 || ns > 999'999'999 ? 0 : ns);
+}
+
+// Now, in the same units: live pipelines and snapshots take this time.
+inline std::int64_t wall_clock_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 }  // namespace tcpanomaly

@@ -1,24 +1,18 @@
 #include "tcpanomaly/engine.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <mutex>
 #include <stdexcept>
 #include <vector>
 
 #include "aggregate/merge.hpp"
+#include "capture/timestamps.hpp"
 #include "aggregate/peer_choice.hpp"
 #include "engine/producer_factory.hpp"
 #include "tcpanomaly/settings.hpp"
 
 namespace tcpanomaly {
 namespace {
-
-std::int64_t wall_clock_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // The engine's clock ticks once a second (of the wall clock live, of packet
 // time in a file): peer labels are chosen then, whenever the front end asks

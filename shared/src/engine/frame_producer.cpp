@@ -3,14 +3,10 @@
 #include <algorithm>
 #include <chrono>
 
+#include "capture/timestamps.hpp"
+
 namespace tcpanomaly {
 namespace {
-
-std::int64_t wall_clock_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 FrameSink sink_of(Pipeline& pipeline) {
   return {[](void* p, std::int64_t t, const std::uint8_t* d, std::uint32_t cap, std::uint32_t len) {

@@ -95,6 +95,13 @@ void Harness::frame(double ms, const Bytes& f) {
   pipeline_->on_frame(ms_to_ns(ms), f.data(), n, n);
 }
 
+std::uint64_t in_peer(const Snapshot& s, const std::string& peer, Slot slot) {
+  std::uint64_t t = 0;
+  for (const auto& b : s.blocks)
+    if (b.labels.peer == peer) t += b[slot];
+  return t;
+}
+
 Snapshot Harness::snap() {
   Snapshot s;
   pipeline_->promote_peers();  // the engine's tick, which a lone pipeline lacks

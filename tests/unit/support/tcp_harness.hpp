@@ -44,6 +44,9 @@ Bytes tcp_frame(const Seg& s);
 
 std::int64_t ms_to_ns(double ms);
 
+// Sum of a slot over the blocks labelled with `peer`.
+std::uint64_t in_peer(const Snapshot& s, const std::string& peer, Slot slot);
+
 class Harness {
  public:
   explicit Harness(std::vector<std::string> local_cidrs = {}, AnalysisConfig config = {});
