@@ -209,7 +209,10 @@ std::unique_ptr<PacketSource> open_live_interface(const std::string& name, const
     pcap_close(p);
     throw std::runtime_error(name + ": " + msg);
   }
-  apply_filter(p, c.filter, name);
+  // "any" as SLL2, whose header names the interface of each frame (SLL v1,
+  // libpcap's default there, does not): the analysis splits by it.
+  if (name == "any") pcap_set_datalink(p, DLT_LINUX_SLL2);  // stays SLL (one "any" series) where refused
+  apply_filter(p, c.filter, name);  // compiled for the link type just set
   if (pcap_setnonblock(p, 1, err) != 0) {
     pcap_close(p);
     throw std::runtime_error(name + ": " + err);

@@ -280,6 +280,10 @@ bool IpAddress::is_v4_mapped() const {
   return std::memcmp(bytes, kV4MappedPrefix, 12) == 0;
 }
 
+std::uint32_t sll2_ifindex(const std::uint8_t* data, std::size_t captured) {
+  return captured >= 8 ? be32(data + 4) : 0;
+}
+
 bool linktype_supported(int link_type) {
   switch (link_type) {
     case linktype::null: case linktype::ethernet: case linktype::raw: case linktype::dlt_raw_bsd:
@@ -325,6 +329,7 @@ DecodeResult decode(int link_type, const std::uint8_t* data, std::size_t capture
       if (!c.has(20)) return DecodeResult::truncated;
       {
         const std::uint16_t type = be16(c.p);
+        out.ifindex = be32(c.p + 4);
         c.skip(20);
         return decode_by_ethertype(type, c, out);
       }

@@ -25,6 +25,10 @@ constexpr int linux_sll2 = 276;
 
 bool linktype_supported(int link_type);
 
+// The interface index of a LINKTYPE_LINUX_SLL2 frame (what libpcap's "any"
+// device gives), read from its header before decoding; 0 if cut short.
+std::uint32_t sll2_ifindex(const std::uint8_t* data, std::size_t captured);
+
 // Decodes one frame. `captured` bytes are available at `data`; `wire_length`
 // is the original length (used when an IP header says 0, as TSO captures do).
 // `out` need not be cleared first: every field the result makes valid is set

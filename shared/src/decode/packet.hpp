@@ -65,6 +65,8 @@ struct DecodedPacket {
   std::uint16_t window = 0;
   std::uint32_t payload_length = 0;  // from IP lengths, not captured bytes
   TcpOptions options;
+
+  std::uint32_t ifindex = 0;  // LINKTYPE_LINUX_SLL2 only: the interface it crossed (else not set)
 };
 
 }  // namespace tcpanomaly

@@ -8,13 +8,6 @@
 namespace tcpanomaly {
 namespace {
 
-FrameSink sink_of(Pipeline& pipeline) {
-  return {[](void* p, std::int64_t t, const std::uint8_t* d, std::uint32_t cap, std::uint32_t len) {
-            static_cast<Pipeline*>(p)->on_frame(t, d, cap, len);
-          },
-          &pipeline};
-}
-
 // Frames handed to the pipeline per lock hold: bounds snapshot latency.
 constexpr int kLiveBatch = 512;
 constexpr int kFileBatch = 4096;
@@ -27,7 +20,7 @@ FrameProducer::FrameProducer(std::string interface, const EngineConfig& config, 
       config_(config),
       hooks_(hooks),
       tick_(std::move(tick)),
-      pipeline_(name_, config.analysis, local) {}
+      analysis_(name_, config.analysis, local, host_interface_names()) {}
 
 FrameProducer::FrameProducer(std::string label, std::unique_ptr<PacketSource> file, const EngineConfig& config,
                              const LocalNetworks& local, const EngineHooks& hooks, ClockTick tick)
@@ -36,8 +29,8 @@ FrameProducer::FrameProducer(std::string label, std::unique_ptr<PacketSource> fi
       hooks_(hooks),
       file_(std::move(file)),
       tick_(std::move(tick)),
-      pipeline_(name_, config.analysis, local) {
-  pipeline_.set_link_type(file_->link_type());
+      analysis_(name_, config.analysis, local, file_interface_names(name_)) {
+  analysis_.set_link_type(file_->link_type());
 }
 
 FrameProducer::~FrameProducer() { stop(); }
@@ -72,20 +65,20 @@ void FrameProducer::stop() {
 void FrameProducer::run_here() { read_file(); }
 
 void FrameProducer::read_file() {
-  const FrameSink sink = sink_of(pipeline_);
+  const FrameSink sink = analysis_.sink();
   for (;;) {
     std::int64_t now;
     {
       std::lock_guard<std::mutex> g(lock_);
       if (stopping_.load() || file_->dispatch(kFileBatch, sink) < 0) break;
-      now = pipeline_.clock();
+      now = analysis_.clock();
     }
     if (tick_) tick_(now, false);  // without the lock: the engine's tick takes it
   }
   {
     std::lock_guard<std::mutex> g(lock_);
     const CaptureStats s = file_->stats();
-    pipeline_.set_capture_stats(s.received, s.dropped, s.if_dropped);
+    analysis_.set_capture_stats(s.received, s.dropped, s.if_dropped);
   }
   // The end of the file is the end of its last interval.
   if (tick_) tick_(0, true);
@@ -95,7 +88,7 @@ void FrameProducer::capture_loop() {
   std::unique_ptr<PacketSource> source;
   int backoff_s = 1;
   auto next_attempt = std::chrono::steady_clock::now();
-  const FrameSink sink = sink_of(pipeline_);
+  FrameSink sink = analysis_.sink();
   while (!stopping_.load()) {
     if (!source) {
       if (std::chrono::steady_clock::now() < next_attempt) {
@@ -105,7 +98,8 @@ void FrameProducer::capture_loop() {
       try {
         source = open_live_interface(name_, config_.capture);
         std::lock_guard<std::mutex> g(lock_);
-        pipeline_.set_link_type(source->link_type());
+        analysis_.set_link_type(source->link_type());
+        sink = analysis_.sink();
         log(LogLevel::info, "capturing on " + name_);
         backoff_s = 1;
       } catch (const std::exception& e) {
@@ -120,9 +114,9 @@ void FrameProducer::capture_loop() {
       {
         std::lock_guard<std::mutex> g(lock_);
         const int n = ready ? source->dispatch(kLiveBatch, sink) : 0;
-        if (n == 0) pipeline_.advance_clock(wall_clock_ns());
+        if (n == 0) analysis_.advance_clock(wall_clock_ns());
         const CaptureStats s = source->stats();
-        pipeline_.set_capture_stats(stats_base_.received + s.received, stats_base_.dropped + s.dropped,
+        analysis_.set_capture_stats(stats_base_.received + s.received, stats_base_.dropped + s.dropped,
                                     stats_base_.if_dropped + s.if_dropped);
       }
       if (tick_) tick_(wall_clock_ns(), false);  // without the lock: the engine's tick takes it
@@ -140,18 +134,18 @@ void FrameProducer::capture_loop() {
 
 void FrameProducer::snapshot_into(Snapshot& snap) {
   std::lock_guard<std::mutex> g(lock_);
-  pipeline_.snapshot_into(snap);
+  analysis_.snapshot_into(snap);
 }
 
 void FrameProducer::with_aggregators(const std::function<void(Aggregator&)>& fn) {
   std::lock_guard<std::mutex> g(lock_);
-  pipeline_.flush();  // candidates come from analysed segments
-  fn(pipeline_.aggregator());
+  analysis_.flush();  // candidates come from analysed segments
+  analysis_.for_each_pipeline([&fn](Pipeline& p) { fn(p.aggregator()); });
 }
 
 std::int64_t FrameProducer::clock() {
   std::lock_guard<std::mutex> g(lock_);
-  return pipeline_.clock();
+  return analysis_.clock();
 }
 
 }  // namespace tcpanomaly

@@ -1,6 +1,7 @@
 // A producer made of one frame source (a live interface or a capture file)
-// and the pipeline that analyses its frames, on a thread of its own (or, for
-// a file read offline, on the caller's).
+// and the pipeline that analyses its frames (one per interface for "any"
+// and SLL2 files: interface_split.hpp), on a thread of its own (or, for a
+// file read offline, on the caller's).
 #pragma once
 
 #include <atomic>
@@ -12,7 +13,7 @@
 #include <thread>
 
 #include "capture/packet_source.hpp"
-#include "engine/pipeline.hpp"
+#include "engine/interface_split.hpp"
 #include "engine/producer.hpp"
 #include "tcpanomaly/engine.hpp"
 
@@ -53,7 +54,7 @@ class FrameProducer : public Producer {
   std::unique_ptr<PacketSource> file_;  // null: live
   ClockTick tick_;
   std::mutex lock_;  // held while frames are fed, and by snapshots
-  Pipeline pipeline_;
+  InterfaceSplit analysis_;
   CaptureStats stats_base_;  // carried over from closed handles
   std::atomic<bool> stopping_{false};
   std::thread thread_;
