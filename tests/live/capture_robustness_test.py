@@ -8,16 +8,19 @@ fd00:200::/64, veth_c/veth_d on 10.201.0.0/24):
      totals equal the client namespace's TcpOutSegs + TcpRetransSegs, and
      "any", split by the interface each frame crossed, equals the separate
      captures series by series.
-  2. veth_c deleted and re-created mid-capture while veth_a carries traffic:
+  2. an interface pattern (vpat*, with an exclusion): an interface created
+     after start is picked up within 2 s, an excluded one never, and a
+     deleted one's series stay for the grace period, then go.
+  3. veth_c deleted and re-created mid-capture while veth_a carries traffic:
      logged, reopened, picked up again, and nothing lost elsewhere: veth_a
      still equals tshark and the total still equals the kernel's.
-  3. kernel drops: a sensor with a 1 MiB buffer is descheduled (SIGSTOP, as
+  4. kernel drops: a sensor with a 1 MiB buffer is descheduled (SIGSTOP, as
      on an overloaded host) through a 30 MB burst; the drops show as
      capture_dropped, capture_received equals the frames the interface's own
      counters say crossed it, and every received frame is either analysed
      or reported dropped. (No dumpcap reference here: at this burst rate
      dumpcap drops too.)
-  4. SYN flood from tens of thousands of spoofed sources: flow-table and
+  5. SYN flood from tens of thousands of spoofed sources: flow-table and
      label-series caps hold, evictions and overflow are counted, every frame
      is counted, memory stays flat, snapshots keep coming within a second,
      and a real connection afterwards is tracked as usual.
@@ -143,6 +146,53 @@ def per_interface(snap, interface):
         labels = tuple(sorted((k, str(val)) for k, val in x.items() if k not in ("value", "name")))
         out[(x["name"], labels)] = v["count"] if isinstance(v, dict) else v
     return out
+
+
+def interface_patterns(lab, binary):
+    print("\n=== an interface pattern: interfaces created and deleted while it runs")
+    grace = 3
+    sensor = Sensor(lab, lab.a, binary, ["vpat*"], "--exclude-interface", "/^vpatx/", "--interface-grace", str(grace))
+    sensor.wait_log(["watching interfaces matching vpat*"])
+
+    def new_link(name, peer, net):
+        lab.run(lab.a, "ip", "link", "add", name, "type", "veth", "peer", "name", peer, "netns", lab.b)
+        lab.run(lab.a, "ip", "addr", "add", f"{net}.1/24", "dev", name)
+        lab.run(lab.b, "ip", "addr", "add", f"{net}.2/24", "dev", peer)
+        lab.run(lab.b, "ip", "link", "set", peer, "up")
+        lab.run(lab.a, "ip", "link", "set", name, "up")
+    created = time.monotonic()
+    new_link("vpat1", "vpat1b", "10.202.0")
+    new_link("vpatx1", "vpatx1b", "10.203.0")  # excluded
+    picked_up = sensor.wait_log(["capturing on vpat1"], timeout=5)
+    pickup_s = time.monotonic() - created
+    before = lab.nstat(lab.a)
+    lab.client("10.202.0.2", 5999, 3, 10, 2)   # refused, on vpat1
+    lab.client("10.203.0.2", 5999, 2, 10, 2)   # refused, on the excluded one
+    time.sleep(0.5)
+    k = delta(lab.nstat(lab.a), before)
+    s = sensor.snapshot()
+    names = {x.get("interface") for x in s.series}
+    print(f"  picked up after {pickup_s:.2f} s; interfaces {sorted(names)}")
+    expect("vpat1 picked up within 2 s of its creation", picked_up and pickup_s <= 2.0, True)
+    expect("vpat1 connects_refused = 3 made there", s.sum("connects_refused", interface="vpat1"), 3)
+    expect("all refused connects = TcpAttemptFails (5)", k["TcpAttemptFails"], 5)
+    expect("the excluded vpatx1 not watched", "vpatx1" in names, False)
+    lab.run(lab.a, "ip", "link", "del", "vpat1")
+    gone = time.monotonic()
+    sensor.wait_log(["vpat1 is gone"], timeout=5)
+    time.sleep(1)
+    kept = "vpat1" in {x.get("interface") for x in sensor.snapshot().series}
+    deadline = gone + grace + 5
+    while time.monotonic() < deadline and "vpat1" in {x.get("interface") for x in sensor.snapshot().series}:
+        time.sleep(0.2)
+    removed_s = time.monotonic() - gone
+    print(f"  vpat1's series removed {removed_s:.2f} s after its deletion (grace {grace} s)")
+    expect("vpat1's series kept within the grace period", kept, True)
+    expect(f"vpat1's series gone after the grace period ({grace} s, + 1 s tick)",
+           grace <= removed_s <= grace + 1.5, True)
+    expect("sensor alive", sensor.proc.poll(), None)
+    lab.run(lab.a, "ip", "link", "del", "vpatx1")
+    sensor.stop()
 
 
 def interface_deleted_and_recreated(lab, both, anyif, tmp):
@@ -290,6 +340,7 @@ def main():
         add_link_c(lab)
         both, anyif = several_interfaces_and_any(lab, binary, tmp)
         interface_deleted_and_recreated(lab, both, anyif, tmp)
+        interface_patterns(lab, binary)
         kernel_drops(lab, binary)
         syn_flood(lab, binary)
     print(f"\n{time.monotonic() - started:.0f} s")

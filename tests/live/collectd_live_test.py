@@ -13,7 +13,9 @@ traffic made and the kernel's own counters (nstat) in that namespace:
 
 A second configured interface is absent at start: it is logged and retried,
 picked up when it appears, survives being deleted, and veth_a keeps counting
-throughout. Finally SIGTERM while capturing: the daemon exits within 1 s.
+throughout. An interface matching the configured pattern ("/^tcpa_pat/") is
+picked up within 2 s of its creation, and its values go once it has been
+gone for the grace period. Finally SIGTERM while capturing: the daemon exits within 1 s.
 
 usage: collectd_live_test.py PLUGIN_DIR
 """
@@ -27,6 +29,7 @@ from checks import Checks  # noqa: E402
 from lab import Lab, delta  # noqa: E402
 
 LATE = "tcpa_late0"
+PATTERN, MATCHING, GRACE = "/^tcpa_pat/", "tcpa_pat0", 3
 
 
 def value(samples, field, **labels):
@@ -40,7 +43,8 @@ def main():
     expect = checks.expect
 
     with Lab("tcpa_cd") as lab:
-        block = f'  Interface "veth_a"\n  Interface "{LATE}"\n  SynTimeout 3'
+        block = (f'  Interface "veth_a"\n  Interface "{LATE}"\n  Interface "{PATTERN}"\n'
+                 f'  InterfaceGrace {GRACE}\n  SynTimeout 3')
         daemon = ch.Daemon(plugin_dir, block, netns=lab.a)
         try:
             daemon.wait_for(lambda s: value(s, "capture_received") is not None)
@@ -87,6 +91,28 @@ def main():
             expect("veth_a still counting after the other interface vanished",
                    value(s, "connects_refused", direction="out"), 7)
             expect("daemon alive", daemon.proc.poll(), None)
+
+            # An interface the pattern matches appears: picked up within 2 s;
+            # deleted: its values stay for the grace period, then go.
+            created = time.monotonic()
+            lab.run(lab.a, "ip", "link", "add", MATCHING, "type", "veth", "peer", "name", "tcpa_q0")
+            lab.run(lab.a, "ip", "link", "set", MATCHING, "up")
+            lab.run(lab.a, "ip", "link", "set", "tcpa_q0", "up")
+            while f"capturing on {MATCHING}" not in daemon.output() and time.monotonic() < created + 5:
+                time.sleep(0.05)
+            pickup_s = time.monotonic() - created
+            expect(f"{MATCHING} (pattern {PATTERN}) picked up within 2 s ({pickup_s:.2f} s)", pickup_s <= 2.0, True)
+            daemon.wait_for(lambda s: value(s, "capture_received", interface=MATCHING) is not None, timeout=10)
+            lab.run(lab.a, "ip", "link", "del", MATCHING)
+            gone = time.monotonic()
+            time.sleep(1)
+            expect(f"{MATCHING} still dispatched within the grace period",
+                   value(daemon.scrape(), "capture_received", interface=MATCHING) is not None, True)
+            daemon.wait_for(lambda s: value(s, "capture_received", interface=MATCHING) is None, timeout=GRACE + 10)
+            removed_s = time.monotonic() - gone
+            # collectd drops a value it no longer receives after 2 intervals (its Timeout).
+            expect(f"{MATCHING}'s values gone after the grace period ({removed_s:.1f} s, grace {GRACE} s)",
+                   GRACE <= removed_s <= GRACE + 6, True)
             stop_s = daemon.stop()
             print(f"shutdown while capturing: {stop_s:.3f} s")
             expect("shutdown within 1 s", stop_s < 1.0, True)

@@ -3,6 +3,8 @@
 // parsing for local networks.
 #include <catch2/catch.hpp>
 
+#include "capture/interface_pattern.hpp"
+
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -38,6 +40,9 @@ TEST_CASE("each bad value names its key", "[config]") {
   const std::vector<std::pair<std::string, std::function<void(EngineConfig&)>>> cases = {
       {"interface", [](EngineConfig& c) { c.capture.interfaces.clear(); }},
       {"interface", [](EngineConfig& c) { c.capture.interfaces = {""}; }},
+      {"interface", [](EngineConfig& c) { c.capture.interfaces = {"/veth(/"}; }},
+      {"exclude_interface", [](EngineConfig& c) { c.capture.exclude_interfaces = {"/[z-a]/"}; }},
+      {"interface_grace", [](EngineConfig& c) { c.capture.interface_grace_s = -1; }},
       {"snaplen", [](EngineConfig& c) { c.capture.snaplen = 10; }},
       {"buffer_size", [](EngineConfig& c) { c.capture.buffer_size_mb = 0; }},
       {"timeout", [](EngineConfig& c) { c.capture.timeout_ms = 0; }},
@@ -101,4 +106,21 @@ TEST_CASE("CIDR parsing and membership", "[config][local]") {
   LocalNetworks none;
   CHECK(none.empty());
   CHECK_FALSE(none.contains(a.address));
+}
+
+TEST_CASE("interface patterns: globs and /regex/, plain names are not patterns", "[config]") {
+  CHECK_FALSE(is_interface_pattern("eth0"));
+  CHECK_FALSE(is_interface_pattern("any"));
+  CHECK_FALSE(is_interface_pattern("/"));
+  CHECK(is_interface_pattern("veth*"));
+  CHECK(is_interface_pattern("tap[0-9]"));
+  CHECK(is_interface_pattern("/^veth/"));
+  const InterfacePattern glob("veth*"), regex("/^(veth|cali)[0-9a-f]+$/"), set("tap[0-9]");
+  CHECK(glob.matches("veth1a2b"));
+  CHECK_FALSE(glob.matches("eth0"));
+  CHECK(regex.matches("cali9f3e"));
+  CHECK_FALSE(regex.matches("calix"));
+  CHECK(set.matches("tap7"));
+  CHECK_FALSE(set.matches("tap10"));
+  CHECK_THROWS_AS(InterfacePattern("/a(/"), std::invalid_argument);
 }

@@ -10,7 +10,9 @@
 namespace tcpanomaly {
 
 struct CaptureConfig {
-  std::vector<std::string> interfaces;  // live interfaces; "any" allowed
+  std::vector<std::string> interfaces;  // live interfaces: names, "any", globs ("veth*") or /regex/
+  std::vector<std::string> exclude_interfaces;  // never watched when a pattern matches them
+  double interface_grace_s = 60;        // a watched interface gone this long: its series go
   std::string read_file;                // offline capture (pcap/pcapng) instead of live
   std::string file_label;               // interface label for read_file; default: file base name
   std::string filter;                   // BPF filter expression, "" = everything

@@ -1,5 +1,7 @@
+#include <stdexcept>
 #include <string>
 
+#include "capture/interface_pattern.hpp"
 #include "capture/packet_source.hpp"
 #include "flow/local_networks.hpp"
 #include "tcpanomaly/config.hpp"
@@ -16,6 +18,16 @@ void validate(const EngineConfig& c) {
     throw ConfigError("read_file", "can't be combined with an interface, accepted: one or the other");
   for (const auto& i : cap.interfaces)
     if (i.empty()) throw ConfigError("interface", "empty name, accepted: an interface name or \"any\"");
+  for (const auto* list : {&cap.interfaces, &cap.exclude_interfaces})
+    for (const auto& i : *list) {
+      try {
+        if (is_interface_pattern(i)) (void)InterfacePattern(i);
+      } catch (const std::invalid_argument& e) {
+        throw ConfigError(list == &cap.interfaces ? "interface" : "exclude_interface",
+                          "\"" + i + "\" is not a valid regular expression (" + e.what() +
+                              "), accepted: a name, a glob such as veth*, or /regex/ (POSIX extended)");
+      }
+    }
   for (const auto& n : a.local_networks) {
     Prefix p;
     if (!parse_prefix(n, p))

@@ -1,11 +1,15 @@
 #include "tcpanomaly/engine.hpp"
 
 #include <algorithm>
+#include <cstdio>
+#include <map>
 #include <mutex>
 #include <stdexcept>
 #include <vector>
 
 #include "aggregate/merge.hpp"
+#include "capture/interface_pattern.hpp"
+#include "capture/link_watch.hpp"
 #include "capture/timestamps.hpp"
 #include "aggregate/peer_choice.hpp"
 #include "engine/producer_factory.hpp"
@@ -36,10 +40,26 @@ struct Engine::Impl {
   std::mutex tick_lock;
   std::int64_t next_tick = 0;
 
+  // Interfaces watched because a pattern matches them, present or gone
+  // (gone_since: wall clock; its series stay for the grace period).
+  struct Watched {
+    std::unique_ptr<FrameProducer> producer;
+    std::int64_t gone_since = 0;
+  };
+  std::vector<InterfacePattern> patterns, excludes;
+  std::map<std::string, Watched> watched;  // under producers_lock
+  std::unique_ptr<LinkWatch> link_watch;
+
   void log(LogLevel level, const std::string& msg) {
     if (hooks.log) hooks.log(level, msg);
   }
   void adopt(ProducerSet set);
+  void relist();  // producers = the configured ones + the watched ones; under producers_lock
+  void link_event(const std::string& name, bool present);
+  void forget_gone_interfaces(std::int64_t now);
+  ClockTick clock_tick() {
+    return [this](std::int64_t now, bool end) { tick(now, end); };
+  }
   void tick(std::int64_t now, bool end);
   void choose_peers_everywhere();
 };
@@ -47,8 +67,63 @@ struct Engine::Impl {
 void Engine::Impl::adopt(ProducerSet set) {
   std::lock_guard<std::mutex> g(producers_lock);
   owned = std::move(set);
+  relist();
+}
+
+void Engine::Impl::relist() {
+  producers.clear();
   for (auto& p : owned.live) producers.push_back(p.get());
   if (owned.file) producers.push_back(owned.file.get());
+  for (auto& [name, w] : watched) producers.push_back(w.producer.get());
+}
+
+void Engine::Impl::link_event(const std::string& name, bool present) {
+  const auto matches = [&name](const std::vector<InterfacePattern>& list) {
+    return std::any_of(list.begin(), list.end(), [&name](const InterfacePattern& p) { return p.matches(name); });
+  };
+  if (!matches(patterns) || matches(excludes)) return;
+  for (const auto& n : config.capture.interfaces)
+    if (n == name) return;  // named as well: captured as such
+  FrameProducer* to_stop = nullptr;
+  {
+    std::lock_guard<std::mutex> g(producers_lock);
+    auto it = watched.find(name);
+    if (present) {
+      if (it == watched.end()) {
+        it = watched.emplace(name, Watched{make_interface_producer(name, config, local, hooks, clock_tick())}).first;
+        relist();
+      } else if (it->second.gone_since == 0) {
+        it->second.producer->retry_now();  // a change (up, say) to a link we watch already
+        return;
+      }
+      it->second.gone_since = 0;
+      it->second.producer->start();
+      return;
+    }
+    if (it == watched.end() || it->second.gone_since != 0) return;
+    it->second.gone_since = wall_clock_ns();
+    to_stop = it->second.producer.get();
+  }
+  char grace[32];
+  std::snprintf(grace, sizeof grace, "%g", config.capture.interface_grace_s);
+  log(LogLevel::info, name + " is gone: its series stay " + grace + " s, or until it comes back");
+  // Joined without the lock: its thread may be waiting for it (the clock tick).
+  to_stop->stop();
+}
+
+void Engine::Impl::forget_gone_interfaces(std::int64_t now) {
+  const auto grace = static_cast<std::int64_t>(config.capture.interface_grace_s * 1e9);
+  std::lock_guard<std::mutex> g(producers_lock);
+  bool changed = false;
+  for (auto it = watched.begin(); it != watched.end();) {
+    if (it->second.gone_since != 0 && now - it->second.gone_since >= grace) {
+      it = watched.erase(it);  // its thread was joined when it went
+      changed = true;
+    } else {
+      ++it;
+    }
+  }
+  if (changed) relist();
 }
 
 void Engine::Impl::tick(std::int64_t now, bool end) {
@@ -62,6 +137,7 @@ void Engine::Impl::tick(std::int64_t now, bool end) {
     }
   }
   choose_peers_everywhere();
+  if (!offline) forget_gone_interfaces(wall_clock_ns());
 }
 
 void Engine::Impl::choose_peers_everywhere() {
@@ -85,7 +161,7 @@ Engine::~Engine() { stop(); }
 void Engine::run_file() {
   Impl& m = *impl_;
   m.offline = true;
-  m.adopt(make_producers(m.config, m.local, m.hooks, [&m](std::int64_t now, bool end) { m.tick(now, end); }));
+  m.adopt(make_producers(m.config, m.local, m.hooks, m.clock_tick()));
   m.owned.file->run_here();
 }
 
@@ -98,18 +174,32 @@ void Engine::start() {
   // exists (zeros) before the first snapshot is asked for. Its snapshots
   // carry the wall clock, as live ones do (the last packet's time only
   // makes sense for run_file's single final snapshot).
-  m.adopt(make_producers(m.config, m.local, m.hooks, [&m](std::int64_t now, bool end) { m.tick(now, end); }));
+  m.adopt(make_producers(m.config, m.local, m.hooks, m.clock_tick()));
   if (m.owned.file) {
     m.owned.file->start();
     return;
   }
   for (auto& p : m.owned.live) p->start();
+  for (const auto& i : m.config.capture.interfaces)
+    if (is_interface_pattern(i)) m.patterns.emplace_back(i);
+  for (const auto& i : m.config.capture.exclude_interfaces) m.excludes.emplace_back(i);
+  if (!m.patterns.empty()) {
+    // Every existing interface comes first, as if it had just appeared.
+    m.link_watch = std::make_unique<LinkWatch>(
+        [&m](const std::string& name, bool present) { m.link_event(name, present); },
+        [&m] { m.tick(wall_clock_ns(), false); });
+    std::string list;
+    for (const auto& p : m.patterns) list += (list.empty() ? "" : ", ") + p.text();
+    m.log(LogLevel::info, "watching interfaces matching " + list);
+  }
 }
 
 void Engine::stop() {
   if (!impl_) return;
+  impl_->link_watch.reset();  // no new producers from here on
   if (impl_->owned.file) impl_->owned.file->stop();
   for (auto& p : impl_->owned.live) p->stop();
+  for (auto& [name, w] : impl_->watched) w.producer->stop();
 }
 
 Snapshot Engine::snapshot() {

@@ -40,6 +40,8 @@ void FrameProducer::log(LogLevel level, const std::string& msg) const {
 }
 
 void FrameProducer::start() {
+  if (thread_.joinable()) return;
+  stopping_.store(false);  // started again after stop(): an interface that came back
   thread_ = std::thread([this] {
     if (hooks_.thread_start) hooks_.thread_start();
     try {
@@ -91,6 +93,7 @@ void FrameProducer::capture_loop() {
   FrameSink sink = analysis_.sink();
   while (!stopping_.load()) {
     if (!source) {
+      if (retry_now_.exchange(false)) backoff_s = 1, next_attempt = std::chrono::steady_clock::now();
       if (std::chrono::steady_clock::now() < next_attempt) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
         continue;

@@ -34,8 +34,11 @@ class FrameProducer : public Producer {
                 const LocalNetworks& local, const EngineHooks& hooks, ClockTick tick);
   ~FrameProducer() override;
 
-  void start() override;  // the capture (or file-reading) thread
+  void start() override;  // the capture (or file-reading) thread; again after stop()
   void stop() override;
+  const std::string& name() const { return name_; }
+  // The interface changed (came up, say): a capture waiting to retry opening it tries now.
+  void retry_now() { retry_now_.store(true); }
   // A file: reads it to the end on the calling thread.
   void run_here();
 
@@ -57,6 +60,7 @@ class FrameProducer : public Producer {
   InterfaceSplit analysis_;
   CaptureStats stats_base_;  // carried over from closed handles
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> retry_now_{false};
   std::thread thread_;
 };
 

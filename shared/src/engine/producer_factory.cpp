@@ -1,5 +1,6 @@
 #include "engine/producer_factory.hpp"
 
+#include "capture/interface_pattern.hpp"
 #include "capture/packet_source.hpp"
 
 namespace tcpanomaly {
@@ -23,8 +24,14 @@ ProducerSet make_producers(const EngineConfig& config, const LocalNetworks& loca
     return set;
   }
   for (const auto& name : c.interfaces)
-    set.live.push_back(std::make_unique<FrameProducer>(name, config, local, hooks, tick));
+    if (!is_interface_pattern(name)) set.live.push_back(make_interface_producer(name, config, local, hooks, tick));
   return set;
+}
+
+std::unique_ptr<FrameProducer> make_interface_producer(const std::string& interface, const EngineConfig& config,
+                                                       const LocalNetworks& local, const EngineHooks& hooks,
+                                                       ClockTick tick) {
+  return std::make_unique<FrameProducer>(interface, config, local, hooks, std::move(tick));
 }
 
 }  // namespace tcpanomaly

@@ -101,8 +101,16 @@ std::vector<Setting> make_table() {
   using A = AnalysisConfig;
   return {
       // Capture
-      row("interface", "interface", "Interface", "NAME", "capture on this interface (repeatable; \"any\" = all)",
+      row("interface", "interface", "Interface", "NAME",
+          "capture on this interface (repeatable; \"any\" = all, split per interface; a glob such as "
+          "\"veth*\" or a /regex/ watches every matching interface, present and future)",
           &E::capture, &C::interfaces),
+      row("exclude_interface", "exclude-interface", "ExcludeInterface", "NAME",
+          "an interface a pattern matches that is not watched (repeatable; name, glob or /regex/)",
+          &E::capture, &C::exclude_interfaces),
+      row("interface_grace", "interface-grace", "InterfaceGrace", "s",
+          "a watched interface that disappeared keeps its series this long", &E::capture,
+          &C::interface_grace_s, 0, 86400),
       row("read_file", "read", "ReadFile", "FILE", "analyse this pcap/pcapng file instead of live traffic",
           &E::capture, &C::read_file),
       row("file_label", "label", "ReadFileLabel", "NAME", "interface label for the file (default: its base name)",
