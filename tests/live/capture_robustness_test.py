@@ -119,33 +119,13 @@ def several_interfaces_and_any(lab, binary, tmp):
     # -i any splits by the interface each frame crossed (SLL2): every series
     # of veth_a and veth_c equals the one the separate captures made.
     for i in ("veth_a", "veth_c"):
-        ours, theirs = per_interface(s_any, i), per_interface(s, i)
+        ours, theirs = s_any.series_of(i), s.series_of(i)
         differ = sorted(k for k in set(ours) | set(theirs) if ours.get(k) != theirs.get(k))
         expect(f"any: every {i} series = -i {i}'s ({len(theirs)} series; differing: {differ[:5]})", differ, [])
     expect("any: nothing counted under interface=any but its capture statistics",
            [x["name"] for x in s_any.series if x.get("interface") == "any" and x["value"]
             and not x["name"].startswith("capture_")], [])
     return both, anyif
-
-
-def per_interface(snap, interface):
-    """Every TCP series of one interface: (name, labels) -> value. Left out:
-    the capture statistics (each socket has its own), non-TCP traffic (IPv6
-    chatter may cross between two snapshots), and the buckets and sums of the
-    time histograms (two sockets may stamp a frame a microsecond apart:
-    their counts are compared)."""
-    timed = ("rtt_", "handshake_rtt_", "connection_duration_")
-    out = {}
-    for x in snap.series:
-        name = x["name"]
-        if x.get("interface") != interface or name.startswith("capture_") or x.get("proto") not in (None, "tcp"):
-            continue
-        if name.startswith(timed) and not name.endswith("_count"):
-            continue
-        v = x["value"]
-        labels = tuple(sorted((k, str(val)) for k, val in x.items() if k not in ("value", "name")))
-        out[(x["name"], labels)] = v["count"] if isinstance(v, dict) else v
-    return out
 
 
 def interface_patterns(lab, binary):

@@ -196,6 +196,8 @@ def run_scenario(lab, binary, tmp, name, relay_options, traffic, port):
     extra = ["--syn-timeout", "2"]
     sensor_a = Sensor(lab, lab.a, binary, ["veth_a"], *extra)
     sensor_b = Sensor(lab, lab.b, binary, ["veth_b"], *extra)
+    # The same interface on two capture threads (one PACKET_FANOUT group).
+    sensor_a2 = Sensor(lab, lab.a, binary, ["veth_a"], *extra, "--capture-threads", "2")
     slug = name.split()[0].replace("+", "_")
     cap_a = Dumpcap(lab, lab.a, "veth_a", os.path.join(tmp, f"{slug}-a.pcapng"))
     cap_b = Dumpcap(lab, lab.b, "veth_b", os.path.join(tmp, f"{slug}-b.pcapng"))
@@ -204,12 +206,13 @@ def run_scenario(lab, binary, tmp, name, relay_options, traffic, port):
     traffic(lab)
     time.sleep(1.0)  # last ACKs on the wire, in both captures and both sensors
     ka, kb = delta(lab.nstat(lab.a), before_a), delta(lab.nstat(lab.b), before_b)
-    a, b = sensor_a.snapshot(), sensor_b.snapshot()
+    a, b, a2 = sensor_a.snapshot(), sensor_b.snapshot(), sensor_a2.snapshot()
     cap_a.stop()
     cap_b.stop()
     path = relay.stats()
     sensor_a.stop()
     sensor_b.stop()
+    sensor_a2.stop()
     keys = ("TcpOutSegs", "TcpRetransSegs", "TcpActiveOpens", "TcpPassiveOpens", "TcpAttemptFails",
             "TcpOutRsts", "TcpExtTCPSynRetrans", "TcpExtTCPToZeroWindowAdv", "TcpExtTCPWinProbe")
     print(f"  traffic {time.monotonic() - t0:.1f} s; kernel A", {k: ka.get(k, 0) for k in keys})
@@ -220,6 +223,10 @@ def run_scenario(lab, binary, tmp, name, relay_options, traffic, port):
     tshark_reference(name, "A", a, cap_a, port)
     tshark_reference(name, "B", b, cap_b, port)
     receiver_view(name, a, b, ka, path)
+    one, two = a.series_of("veth_a"), a2.series_of("veth_a")
+    differ = sorted(k for k in set(one) | set(two) if one.get(k) != two.get(k))
+    compare(name, f"A on 2 capture threads: series differing from 1 thread ({len(one)} series; {differ[:3]})",
+           len(differ), 0)
     return a, b
 
 

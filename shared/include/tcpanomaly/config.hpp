@@ -20,6 +20,7 @@ struct CaptureConfig {
   int buffer_size_mb = 32;              // kernel ring; small buffers drop under bursts (see README)
   bool promiscuous = false;
   int timeout_ms = 100;                 // packet buffer timeout; bounds snapshot latency
+  int capture_threads = 1;              // per named interface: sockets in one PACKET_FANOUT group
 };
 
 struct AnalysisConfig {

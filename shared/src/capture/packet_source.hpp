@@ -62,6 +62,9 @@ enum class FileReader { records, libpcap };
 // Throws std::runtime_error with pcap's message naming the file/interface.
 std::unique_ptr<PacketSource> open_capture_file(const std::string& path, const std::string& filter,
                                                 FileReader reader = FileReader::records);
-std::unique_ptr<PacketSource> open_live_interface(const std::string& name, const CaptureConfig& config);
+// With `fanout`, the socket joins that group (several capture threads on one interface).
+class FanoutGroup;
+std::unique_ptr<PacketSource> open_live_interface(const std::string& name, const CaptureConfig& config,
+                                                  std::shared_ptr<FanoutGroup> fanout = nullptr);
 
 }  // namespace tcpanomaly

@@ -10,6 +10,7 @@
 #include <optional>
 #include <stdexcept>
 
+#include "capture/fanout.hpp"
 #include "capture/packet_source.hpp"
 #include "capture/pcap_record_reader.hpp"
 #include "capture/timestamps.hpp"
@@ -33,7 +34,9 @@ class PcapSource : public PacketSource {
   ~PcapSource() override {
     pcap_close(pcap_);
     pcap_freecode(&filter_);
+    if (fanout_) fanout_->leave();
   }
+  void member_of(std::shared_ptr<FanoutGroup> group) { fanout_ = std::move(group); }
 
   // A file's records are read by `records` until it hands back (see
   // pcap_record_reader.hpp); `filter`, the compiled filter it applies, is
@@ -113,6 +116,7 @@ class PcapSource : public PacketSource {
   std::unique_ptr<StdioBuffer> stdio_buffer_;  // a file's stdio buffer (see open_capture_file)
   std::unique_ptr<PcapRecordReader> records_;  // a classic pcap file's fast path, until it hands back
   bpf_program filter_{};                        // its copy of the filter
+  std::shared_ptr<FanoutGroup> fanout_;         // a live socket's group (left on close)
 };
 
 // Sets the filter on `p`; with `kept`, the compiled program is also
@@ -191,7 +195,8 @@ std::unique_ptr<PacketSource> open_capture_file(const std::string& path, const s
   return source;
 }
 
-std::unique_ptr<PacketSource> open_live_interface(const std::string& name, const CaptureConfig& c) {
+std::unique_ptr<PacketSource> open_live_interface(const std::string& name, const CaptureConfig& c,
+                                                  std::shared_ptr<FanoutGroup> fanout) {
   char err[PCAP_ERRBUF_SIZE] = {0};
   pcap_t* p = pcap_create(name.c_str(), err);
   if (!p) throw std::runtime_error(name + ": " + err);
@@ -217,7 +222,16 @@ std::unique_ptr<PacketSource> open_live_interface(const std::string& name, const
     pcap_close(p);
     throw std::runtime_error(name + ": " + err);
   }
-  return std::make_unique<PcapSource>(p, true, name);
+  auto source = std::make_unique<PcapSource>(p, true, name);
+  if (fanout) {
+    try {
+      fanout->join(pcap_fileno(p));
+    } catch (const std::exception& e) {
+      throw std::runtime_error(name + ": " + e.what());  // the source closes p
+    }
+    source->member_of(std::move(fanout));
+  }
+  return source;
 }
 
 }  // namespace tcpanomaly

@@ -15,10 +15,11 @@ constexpr int kFileBatch = 4096;
 }  // namespace
 
 FrameProducer::FrameProducer(std::string interface, const EngineConfig& config, const LocalNetworks& local,
-                             const EngineHooks& hooks, ClockTick tick)
+                             const EngineHooks& hooks, ClockTick tick, std::shared_ptr<FanoutGroup> fanout)
     : name_(std::move(interface)),
       config_(config),
       hooks_(hooks),
+      fanout_(std::move(fanout)),
       tick_(std::move(tick)),
       analysis_(name_, config.analysis, local, host_interface_names()) {}
 
@@ -99,7 +100,7 @@ void FrameProducer::capture_loop() {
         continue;
       }
       try {
-        source = open_live_interface(name_, config_.capture);
+        source = open_live_interface(name_, config_.capture, fanout_);
         std::lock_guard<std::mutex> g(lock_);
         analysis_.set_link_type(source->link_type());
         sink = analysis_.sink();

@@ -12,6 +12,7 @@
 #include <string>
 #include <thread>
 
+#include "capture/fanout.hpp"
 #include "capture/packet_source.hpp"
 #include "engine/interface_split.hpp"
 #include "engine/producer.hpp"
@@ -27,8 +28,9 @@ using ClockTick = std::function<void(std::int64_t now_ns, bool end)>;
 class FrameProducer : public Producer {
  public:
   // A live interface, opened (and reopened with backoff) by its thread.
+  // With `fanout`, one of several producers on the interface (--capture-threads).
   FrameProducer(std::string interface, const EngineConfig& config, const LocalNetworks& local,
-                const EngineHooks& hooks, ClockTick tick);
+                const EngineHooks& hooks, ClockTick tick, std::shared_ptr<FanoutGroup> fanout = nullptr);
   // An opened capture file, labelled `label`.
   FrameProducer(std::string label, std::unique_ptr<PacketSource> file, const EngineConfig& config,
                 const LocalNetworks& local, const EngineHooks& hooks, ClockTick tick);
@@ -55,6 +57,7 @@ class FrameProducer : public Producer {
   const EngineConfig& config_;
   const EngineHooks& hooks_;
   std::unique_ptr<PacketSource> file_;  // null: live
+  std::shared_ptr<FanoutGroup> fanout_;  // live, several threads on one interface
   ClockTick tick_;
   std::mutex lock_;  // held while frames are fed, and by snapshots
   InterfaceSplit analysis_;

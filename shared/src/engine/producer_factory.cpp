@@ -23,8 +23,18 @@ ProducerSet make_producers(const EngineConfig& config, const LocalNetworks& loca
                                                hooks, std::move(tick));
     return set;
   }
-  for (const auto& name : c.interfaces)
-    if (!is_interface_pattern(name)) set.live.push_back(make_interface_producer(name, config, local, hooks, tick));
+  for (const auto& name : c.interfaces) {
+    if (is_interface_pattern(name)) continue;
+    if (c.capture_threads <= 1) {
+      set.live.push_back(make_interface_producer(name, config, local, hooks, tick));
+      continue;
+    }
+    // Several threads on one interface: each its own socket in one fanout
+    // group, pipeline and flow table; the engine merges their label sets.
+    auto group = std::make_shared<FanoutGroup>();
+    for (int i = 0; i < c.capture_threads; ++i)
+      set.live.push_back(std::make_unique<FrameProducer>(name, config, local, hooks, tick, group));
+  }
   return set;
 }
 

@@ -108,6 +108,9 @@ std::vector<Setting> make_table() {
       row("exclude_interface", "exclude-interface", "ExcludeInterface", "NAME",
           "an interface a pattern matches that is not watched (repeatable; name, glob or /regex/)",
           &E::capture, &C::exclude_interfaces),
+      row("capture_threads", "capture-threads", "CaptureThreads", "N",
+          "capture threads per named interface (and any), each with its own flow table; the kernel "
+          "splits the frames by connection (PACKET_FANOUT_HASH)", &E::capture, &C::capture_threads, 1, 64),
       row("interface_grace", "interface-grace", "InterfaceGrace", "s",
           "a watched interface that disappeared keeps its series this long", &E::capture,
           &C::interface_grace_s, 0, 86400),
