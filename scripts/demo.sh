@@ -11,8 +11,10 @@ source "$root/tests/lib/netns_lab.sh"
 trap 'lab_down; kill $(jobs -p) 2>/dev/null || true' EXIT
 lab_up
 
-echo "== tcpanomaly watching veth_a in namespace $LAB_A for 20 s; its final snapshot follows"
-lab_in "$LAB_A" "$root/build/exec/tcpanomaly" --interface veth_a --duration 20 --interval 60 \
+# An interface pattern, as on a Kubernetes node: every veth* there is (here
+# veth_a), and any created later, each under its own interface label.
+echo "== tcpanomaly watching every veth* interface in namespace $LAB_A for 20 s; its final snapshot follows"
+lab_in "$LAB_A" "$root/build/exec/tcpanomaly" --interface 'veth*' --duration 20 --interval 60 \
   --syn-timeout 3 --format "${DEMO_FORMAT:-table}" > /tmp/tcpanomaly-demo.out &
 tcpa=$!
 sleep 1
