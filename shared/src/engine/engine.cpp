@@ -11,7 +11,6 @@
 #include "capture/interface_pattern.hpp"
 #include "capture/link_watch.hpp"
 #include "capture/timestamps.hpp"
-#include "aggregate/peer_choice.hpp"
 #include "engine/producer_factory.hpp"
 #include "tcpanomaly/settings.hpp"
 
@@ -101,14 +100,19 @@ void Engine::Impl::link_event(const std::string& name, bool present) {
       return;
     }
     if (it == watched.end() || it->second.gone_since != 0) return;
-    it->second.gone_since = wall_clock_ns();
     to_stop = it->second.producer.get();
+  }
+  // Joined without the lock: its thread may be waiting for it (the clock
+  // tick). Marked gone only afterwards, so no tick can forget (destroy) it
+  // while it is being joined; link events all come from this one thread.
+  to_stop->stop();
+  {
+    std::lock_guard<std::mutex> g(producers_lock);
+    watched[name].gone_since = wall_clock_ns();
   }
   char grace[32];
   std::snprintf(grace, sizeof grace, "%g", config.capture.interface_grace_s);
   log(LogLevel::info, name + " is gone: its series stay " + grace + " s, or until it comes back");
-  // Joined without the lock: its thread may be waiting for it (the clock tick).
-  to_stop->stop();
 }
 
 void Engine::Impl::forget_gone_interfaces(std::int64_t now) {
