@@ -12,6 +12,8 @@ packages=(
   # tests: real peers and independent oracles
   tshark wireshark-common collectd-core influxdb prometheus python3 iproute2 ethtool nftables procps curl
   libcap2-bin util-linux
+  # live benchmark: real traffic and the reference capture (bench/live_bench.py)
+  iperf3 tcpdump
   # packages: lintian for the .deb, rpm (rpmbuild) and rpmlint for the .rpm
   lintian rpm rpmlint
   # write_prometheus needs these (collectd-core only suggests them)
