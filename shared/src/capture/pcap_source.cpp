@@ -14,7 +14,6 @@
 #include "capture/packet_source.hpp"
 #include "capture/pcap_record_reader.hpp"
 #include "capture/timestamps.hpp"
-#include "util/prefetch.hpp"
 
 namespace tcpanomaly {
 namespace {
@@ -73,9 +72,8 @@ class PcapSource : public PacketSource {
       if (fseeko(pcap_file(pcap_), static_cast<off_t>(at), SEEK_SET) != 0)
         throw std::runtime_error(name_ + ": " + std::strerror(errno));
     }
-    Context ctx{&sink, nanosecond_, nullptr};
-    const int n = pcap_dispatch(pcap_, max, live_ ? &PcapSource::on_ring_frame : &PcapSource::on_packet,
-                                reinterpret_cast<u_char*>(&ctx));
+    Context ctx{&sink, nanosecond_};
+    const int n = pcap_dispatch(pcap_, max, &PcapSource::on_packet, reinterpret_cast<u_char*>(&ctx));
     if (n == PCAP_ERROR || n == PCAP_ERROR_BREAK) {
       if (n == PCAP_ERROR) throw std::runtime_error(name_ + ": " + pcap_geterr(pcap_));
       return -1;
@@ -104,35 +102,11 @@ class PcapSource : public PacketSource {
   struct Context {
     const FrameSink* sink;
     bool nano;
-    const u_char* prefetched_to;  // live: the ring is warmed up to here
   };
   static void on_packet(u_char* user, const pcap_pkthdr* h, const u_char* bytes) {
     auto* ctx = reinterpret_cast<Context*>(user);
     (*ctx->sink)(capture_time_ns(h->ts.tv_sec, h->ts.tv_usec, ctx->nano), bytes, h->caplen, h->len);
   }
-  // A live frame lies in the kernel's TPACKET_V3 ring, where the frames of a
-  // block follow one another. When the reader falls behind (a burst), the
-  // frames ahead of it were written long ago and are out of the caches:
-  // libpcap's first read of each frame header was ~80 % of a plain loop's
-  // time (perf, bench/live_bench.py scaling), one memory round trip per
-  // frame. So the ring is prefetched a few frames ahead of the one being
-  // handed on, a cache line at a time; the hints cost nothing when the
-  // frames are already cached, and never fault (the mapping ends are
-  // harmless: a prefetch of an unmapped address is dropped).
-  static void on_ring_frame(u_char* user, const pcap_pkthdr* h, const u_char* bytes) {
-    auto* ctx = reinterpret_cast<Context*>(user);
-    const u_char* from = bytes + kRingPrefetchAhead;
-    const u_char* to = from + kRingPrefetchSpan;
-    // A frame outside the warmed stretch (the first one, the next block
-    // elsewhere in the ring) starts a new stretch.
-    if (ctx->prefetched_to < from || ctx->prefetched_to > to) ctx->prefetched_to = from;
-    for (; ctx->prefetched_to < to; ctx->prefetched_to += 64) prefetch(ctx->prefetched_to);
-    (*ctx->sink)(capture_time_ns(h->ts.tv_sec, h->ts.tv_usec, ctx->nano), bytes, h->caplen, h->len);
-  }
-  // How far ahead (about 6-12 headers-only frames) and how much per frame
-  // (at most a frame slot of snaplen 256 plus the ring's own header).
-  static constexpr std::ptrdiff_t kRingPrefetchAhead = 2048;
-  static constexpr std::ptrdiff_t kRingPrefetchSpan = 384;
 
   pcap_t* pcap_;
   bool live_;
