@@ -85,7 +85,8 @@ int run_live(const Options& o) {
   Engine engine(o.engine, EngineHooks{log_line, nullptr});
   // Before any thread starts: capabilities are per thread, and the capture
   // threads inherit the reduced set. A file needs no capability at all.
-  const std::string warning = drop_privileges(o.engine.capture.read_file.empty());
+  const bool live = o.engine.capture.read_file.empty();
+  const std::string warning = drop_privileges(live, live && o.engine.capture.kernel_counters != "off");
   if (!warning.empty()) log_line(LogLevel::warning, warning);
   engine.start();
 

@@ -9,6 +9,8 @@ packages=(
   # fuzzing: clang with libFuzzer and the sanitizer runtimes
   clang libclang-rt-14-dev
   libpcap-dev libtins-dev nlohmann-json3-dev libboost-program-options-dev catch2 collectd-dev
+  # kernel-side producers: the BPF programs are compiled by clang and embedded by bpftool
+  libbpf-dev bpftool
   # tests: real peers and independent oracles
   tshark wireshark-common collectd-core influxdb prometheus python3 iproute2 ethtool nftables procps curl
   libcap2-bin util-linux

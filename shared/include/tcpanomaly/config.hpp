@@ -21,6 +21,7 @@ struct CaptureConfig {
   bool promiscuous = false;
   int timeout_ms = 100;                 // packet buffer timeout; bounds snapshot latency
   int capture_threads = 1;              // per named interface: sockets in one PACKET_FANOUT group
+  std::string kernel_counters = "off";  // off | on | auto: packets and bytes counted by a tc eBPF program
 };
 
 struct AnalysisConfig {
@@ -36,6 +37,9 @@ struct AnalysisConfig {
   double syn_timeout_s = 20;                // handshake not completed: connects_failed
   double established_timeout_s = 7875;      // Linux keep-alive gives up: 7200 + 9 x 75 s
   double closed_timeout_s = 240;            // 2 MSL; retransmitted FINs come <= 120 s apart
+  // Not a setting: the engine sets it when the kernel counters run, and
+  // the pipelines then leave the IP traffic entries to them.
+  bool ip_counted_by_kernel = false;
 };
 
 struct EngineConfig {

@@ -11,6 +11,8 @@ namespace {
 // sources can take; the heaviest still surface since each interval restarts.
 constexpr std::size_t kMaxCandidates = 4096;
 
+}  // namespace
+
 // The per-packet path counts only the packet_size buckets (pipeline.cpp,
 // count_ip): a size histogram's count and sum are exactly its protocol's
 // packets and bytes in the same block, summed over both IP versions. (As a
@@ -24,7 +26,6 @@ void fill_packet_size_totals(SeriesBlock& b) {
     h.sum = static_cast<double>(b.counters[bytes] + b.counters[bytes + 1]);
   }
 }
-}  // namespace
 
 const char* direction_name(Direction d) {
   switch (d) {

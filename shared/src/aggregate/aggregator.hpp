@@ -25,6 +25,10 @@ struct IpAddressHash {
   std::size_t operator()(const IpAddress& a) const;
 };
 
+// A block's packet_size histograms' count and sum: its packets and bytes
+// (the per-packet paths count only the buckets).
+void fill_packet_size_totals(SeriesBlock& b);
+
 class Aggregator {
  public:
   Aggregator(std::string interface, const AnalysisConfig& config);

@@ -15,10 +15,10 @@ using K = MetricKind;
 using S = MetricScope;
 
 const MetricInfo kCatalogue[] = {
-    {"packets", K::counter, S::flow, "", "ip || ipv6", "IP packets, tags proto=tcp|udp|icmp|other and ip=4|6"},
-    {"bytes", K::counter, S::flow, "bytes", "", "IP bytes (IP total length), tags proto and ip"},
-    {"ip_df", K::counter, S::flow, "", "ip.flags.df == 1", "IPv4 packets with Don't Fragment set"},
-    {"ip_fragments", K::counter, S::flow, "", "", "IP fragments (IPv4 MF/offset, IPv6 fragment header; atomic fragments excluded)"},
+    {"packets", K::counter, S::flow, "", "ip || ipv6", "IP packets, tags proto=tcp|udp|icmp|other and ip=4|6 (with kernel_counters: counted by the tc program)"},
+    {"bytes", K::counter, S::flow, "bytes", "", "IP bytes (IP total length), tags proto and ip (with kernel_counters: counted by the tc program)"},
+    {"ip_df", K::counter, S::flow, "", "ip.flags.df == 1", "IPv4 packets with Don't Fragment set (with kernel_counters: counted by the tc program)"},
+    {"ip_fragments", K::counter, S::flow, "", "", "IP fragments (IPv4 MF/offset, IPv6 fragment header; atomic fragments excluded) (with kernel_counters: counted by the tc program)"},
     {"tcp_segments", K::counter, S::flow, "", "tcp", "TCP segments"},
     {"tcp_payload_bytes", K::counter, S::flow, "bytes", "", "TCP payload bytes (from IP lengths, not captured bytes)"},
     {"retransmissions", K::counter, S::flow, "", "tcp.analysis.retransmission || tcp.analysis.fast_retransmission || tcp.analysis.spurious_retransmission", "retransmitted segments, fast and spurious included"},
@@ -45,21 +45,22 @@ const MetricInfo kCatalogue[] = {
     {"handshake_rtt", K::histogram, S::flow, "seconds", "", "SYN to the ACK completing the handshake (the value of Wireshark's tcp.analysis.initial_rtt)"},
     {"rtt", K::histogram, S::flow, "seconds", "", "data segment to the ACK covering it, never from retransmitted data (Karn)"},
     {"connection_duration", K::histogram, S::flow, "seconds", "", "first packet to close of opened connections"},
-    {"packet_size", K::histogram, S::flow, "bytes", "", "IP packet length, tag proto"},
+    {"packet_size", K::histogram, S::flow, "bytes", "", "IP packet length, tag proto (with kernel_counters: counted by the tc program)"},
     {"syn_window_scale", K::counter, S::flow, "", "tcp.flags.syn == 1 && tcp.option_kind == 3", "SYN and SYN/ACK segments with the window scale option"},
     {"syn_sack_permitted", K::counter, S::flow, "", "tcp.flags.syn == 1 && tcp.option_kind == 4", "SYN and SYN/ACK segments with SACK permitted"},
     {"syn_timestamps", K::counter, S::flow, "", "tcp.flags.syn == 1 && tcp.option_kind == 8", "SYN and SYN/ACK segments with timestamps"},
-    {"ecn_ce", K::counter, S::flow, "", "ip.dsfield.ecn == 3 || ipv6.tclass.ecn == 3", "IP packets marked Congestion Experienced"},
+    {"ecn_ce", K::counter, S::flow, "", "ip.dsfield.ecn == 3 || ipv6.tclass.ecn == 3", "IP packets marked Congestion Experienced (with kernel_counters: TCP's from the capture, the rest by the tc program)"},
     {"ecn_ece", K::counter, S::flow, "", "tcp.flags.ece == 1 && tcp.flags.syn == 0", "non-SYN segments with ECE"},
     {"ecn_cwr", K::counter, S::flow, "", "tcp.flags.cwr == 1 && tcp.flags.syn == 0", "non-SYN segments with CWR"},
     {"capture_received", K::counter, S::interface, "", "", "packets received by the capture (pcap_stats ps_recv; frames read, offline)"},
     {"capture_dropped", K::counter, S::interface, "", "", "packets dropped by the kernel: buffer full (pcap_stats ps_drop)"},
     {"capture_if_dropped", K::counter, S::interface, "", "", "packets dropped by the interface (pcap_stats ps_ifdrop)"},
-    {"non_ip_frames", K::counter, S::interface, "", "", "frames that carry no IP (ARP, LLDP, ...)"},
-    {"decode_errors", K::counter, S::interface, "", "", "frames that could not be decoded, tag reason"},
+    {"non_ip_frames", K::counter, S::interface, "", "", "frames that carry no IP (ARP, LLDP, ...) (with kernel_counters: counted by the tc program)"},
+    {"decode_errors", K::counter, S::interface, "", "", "frames that could not be decoded, tag reason (with kernel_counters: TCP's from the capture, the rest by the tc program)"},
     {"flows_active", K::gauge, S::interface, "", "", "connections in the flow table"},
     {"flows_evicted", K::counter, S::interface, "", "", "flows removed from the table, tag reason=idle|closed|port_reuse|table_full (table_full also counts each segment that found no room: it is counted by its headers only)"},
     {"series_overflow", K::counter, S::interface, "", "", "peers kept in 'other' because the peer or series cap was reached"},
+    {"kernel_counter_overflow", K::counter, S::interface, "", "", "frames the tc program could not count because its counter map was full (kernel_counters)"},
 };
 
 const SlotInfo kSlots[] = {

@@ -47,8 +47,13 @@ constexpr std::uint32_t kAnomalyEvents =
     event::zero_window | event::keep_alive | event::refused | event::closed_rst;
 
 // A frame's IP facts. `proto` = proto_index(p.protocol); TCP segments pass
-// kTcp (known at compile time).
-[[gnu::always_inline]] inline void count_ip(const DecodedPacket& p, SeriesBlock& b, int proto) {
+// kTcp (known at compile time). `in_kernel`: the tc program counts them
+// (kernel_counters), all but TCP's ECN marks, which stay with the segment.
+[[gnu::always_inline]] inline void count_ip(const DecodedPacket& p, SeriesBlock& b, int proto, bool in_kernel) {
+  if (in_kernel) {
+    b.counters[idx(Slot::ecn_ce)] += p.ecn == 3 && proto == kTcp;
+    return;
+  }
   const std::size_t v6 = p.ip_version == 6 ? 1 : 0;
   b.counters[idx(Slot::packets_tcp4) + 2 * proto + v6] += 1;
   b.counters[idx(Slot::bytes_tcp4) + 2 * proto + v6] += p.ip_length;
@@ -62,9 +67,9 @@ constexpr std::uint32_t kAnomalyEvents =
 
 // What a segment's own header tells, tracked or not: a full flow table
 // must not hide SYNs or resets (a SYN flood is when they matter most).
-[[gnu::always_inline]] inline void count_segment(const DecodedPacket& p, SeriesBlock& b) {
+[[gnu::always_inline]] inline void count_segment(const DecodedPacket& p, SeriesBlock& b, bool ip_in_kernel) {
   auto add = [&b](Slot s, std::uint64_t n = 1) { b.counters[idx(s)] += n; };
-  count_ip(p, b, kTcp);
+  count_ip(p, b, kTcp, ip_in_kernel);
   add(Slot::tcp_segments);
   add(Slot::tcp_payload_bytes, p.payload_length);
   // Flag and event bits are added, not branched on: which of them a segment

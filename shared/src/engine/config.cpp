@@ -37,6 +37,9 @@ void validate(const EngineConfig& c) {
   if (!bad_filter.empty())
     throw ConfigError("filter", "\"" + cap.filter + "\" does not compile: " + bad_filter +
                                     ", accepted: a tcpdump/pcap-filter(7) expression");
+  if (!cap.read_file.empty() && cap.kernel_counters == "on")
+    throw ConfigError("kernel_counters", "counts live traffic only, can't be combined with read_file; accepted: off "
+                                         "or auto (which is off for a file)");
   // Ranges of numeric settings live in the settings table (settings.cpp).
   for (const Setting& s : settings()) s.check(c);
 }

@@ -12,6 +12,7 @@
 #include "capture/link_watch.hpp"
 #include "capture/timestamps.hpp"
 #include "engine/producer_factory.hpp"
+#include "kernel/kernel_counter_producer.hpp"
 #include "tcpanomaly/settings.hpp"
 
 namespace tcpanomaly {
@@ -35,6 +36,7 @@ struct Engine::Impl {
   std::mutex producers_lock;
   std::vector<Producer*> producers;
   ProducerSet owned;
+  std::unique_ptr<KernelCounterProducer> kernel_counters;  // --kernel-counters, when on
 
   std::mutex tick_lock;
   std::int64_t next_tick = 0;
@@ -54,6 +56,7 @@ struct Engine::Impl {
   }
   void adopt(ProducerSet set);
   void relist();  // producers = the configured ones + the watched ones; under producers_lock
+  void start_kernel_counters();
   void link_event(const std::string& name, bool present);
   void forget_gone_interfaces(std::int64_t now);
   ClockTick clock_tick() {
@@ -73,7 +76,26 @@ void Engine::Impl::relist() {
   producers.clear();
   for (auto& p : owned.live) producers.push_back(p.get());
   if (owned.file) producers.push_back(owned.file.get());
+  if (kernel_counters) producers.push_back(kernel_counters.get());
   for (auto& [name, w] : watched) producers.push_back(w.producer.get());
+}
+
+// Before the frame producers are made: when the kernel counts IP traffic,
+// they capture TCP only and leave those counters to it.
+void Engine::Impl::start_kernel_counters() {
+  try {
+    auto p = std::make_unique<KernelCounterProducer>(config, local, hooks);
+    p->start();
+    kernel_counters = std::move(p);
+  } catch (const std::runtime_error& e) {
+    if (config.capture.kernel_counters == "on") throw std::runtime_error(std::string("kernel counters: ") + e.what());
+    log(LogLevel::warning, std::string("kernel counters are off (auto), packets are counted by the capture: ") + e.what());
+    return;
+  }
+  config.analysis.ip_counted_by_kernel = true;
+  config.capture.filter = tcp_only_filter(config.capture.filter);
+  log(LogLevel::info, "kernel counters on: a tc program counts every packet; the capture takes TCP only (" +
+                          config.capture.filter + ")");
 }
 
 void Engine::Impl::link_event(const std::string& name, bool present) {
@@ -174,6 +196,7 @@ void Engine::start() {
   const bool file = !m.config.capture.read_file.empty();
   // Live: the host's own addresses are local too (a file's are not ours).
   if (!file && m.config.analysis.detect_local_addresses) m.local.add_host_addresses();
+  if (!file && m.config.capture.kernel_counters != "off") m.start_kernel_counters();
   // A file is opened here, so an unreadable one fails start() and its label
   // exists (zeros) before the first snapshot is asked for. Its snapshots
   // carry the wall clock, as live ones do (the last packet's time only
@@ -204,6 +227,7 @@ void Engine::stop() {
   if (impl_->owned.file) impl_->owned.file->stop();
   for (auto& p : impl_->owned.live) p->stop();
   for (auto& [name, w] : impl_->watched) w.producer->stop();
+  if (impl_->kernel_counters) impl_->kernel_counters->stop();
 }
 
 Snapshot Engine::snapshot() {

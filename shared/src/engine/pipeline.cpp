@@ -48,7 +48,7 @@ void Pipeline::on_frame(std::int64_t time_ns, const std::uint8_t* data, std::uin
     // Only the fixed header is known: its flags count, the analysis (which
     // needs the payload length) does not see it.
     if (r == DecodeResult::bad_tcp_header) {
-      count_segment(p, aggregator_.flow_block(0, untracked_direction(p)));
+      count_segment(p, aggregator_.flow_block(0, untracked_direction(p)), config_.ip_counted_by_kernel);
       return;
     }
     // bad_ip_length: decoded with the length clamped to the wire, analysed as usual.
@@ -57,7 +57,7 @@ void Pipeline::on_frame(std::int64_t time_ns, const std::uint8_t* data, std::uin
     // We don't reassemble: a fragmented TCP segment is counted, not analysed.
     // (A frame gets one decode error at most: an overlong one is not counted twice.)
     if (p.protocol == 6 && p.first_fragment && r == DecodeResult::ok) count(Slot::err_tcp_fragmented);
-    count_ip(p, aggregator_.flow_block(0, untracked_direction(p)), proto_index(p.protocol));
+    count_ip(p, aggregator_.flow_block(0, untracked_direction(p)), proto_index(p.protocol), config_.ip_counted_by_kernel);
     return;
   }
   slot.hash = flows_.key_of(p, slot.key, slot.side);
@@ -148,7 +148,7 @@ Flow* Pipeline::create(const DecodedPacket& p, const FlowKey& key, std::uint64_t
   Flow* f = lookup_or_create(p, key, hash);
   if (!f) {
     // Untracked: still counted as traffic, without TCP analysis.
-    count_segment(p, aggregator_.flow_block(0, untracked_direction(p)));
+    count_segment(p, aggregator_.flow_block(0, untracked_direction(p)), config_.ip_counted_by_kernel);
     return;
   }
   SegmentEvents ev;
@@ -165,7 +165,7 @@ Flow* Pipeline::create(const DecodedPacket& p, const FlowKey& key, std::uint64_t
   Flow& f = const_cast<Flow&>(fc);
   const Direction d = direction_of(f, side);
   SeriesBlock& b = block_of(f, d);
-  count_segment(p, b);
+  count_segment(p, b, config_.ip_counted_by_kernel);
   const std::uint32_t e = ev.flags;
   if (e) {
     count_segment_events(b, e);

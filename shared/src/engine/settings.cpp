@@ -95,6 +95,25 @@ Setting row(std::string_view key, std::string_view cli, std::string_view collect
   return s;
 }
 
+// A text setting with a fixed set of accepted values (the first is the default).
+Setting choice_row(std::string_view key, std::string_view cli, std::string_view collectd, std::string_view help,
+                   std::string CaptureConfig::*field, std::vector<std::string> accepted) {
+  Setting s = row(key, cli, collectd, "", help, &EngineConfig::capture, field);
+  std::string list;
+  for (const auto& a : accepted) list += (list.empty() ? "" : ", ") + a;
+  auto check = [key, field, accepted, list](const std::string& v) {
+    for (const auto& a : accepted)
+      if (v == a) return;
+    throw ConfigError(std::string(key), "\"" + v + "\" is not accepted, accepted: " + list);
+  };
+  s.apply = [field, check](EngineConfig& c, const std::string& v) {
+    check(v);
+    c.capture.*field = v;
+  };
+  s.check = [field, check](const EngineConfig& c) { check(c.capture.*field); };
+  return s;
+}
+
 std::vector<Setting> make_table() {
   using E = EngineConfig;
   using C = CaptureConfig;
@@ -118,6 +137,11 @@ std::vector<Setting> make_table() {
       row("interface_grace", "interface-grace", "InterfaceGrace", "s",
           "a watched interface that disappeared keeps its series this long", &E::capture,
           &C::interface_grace_s, 0, 86400),
+      choice_row("kernel_counters", "kernel-counters", "KernelCounters",
+                 "count every packet and byte per interface, direction and protocol in the kernel (a tc eBPF "
+                 "program on ingress and egress; the capture then takes TCP only). auto: on where the kernel "
+                 "allows it, else counted by the capture, with a warning saying why; needs CAP_BPF, "
+                 "CAP_PERFMON and CAP_NET_ADMIN", &C::kernel_counters, {"off", "on", "auto"}),
       row("filter", "filter", "Filter", "BPF", "capture filter (tcpdump syntax); empty = all traffic",
           &E::capture, &C::filter),
       row("snaplen", "snaplen", "SnapLen", "bytes", "bytes captured per packet (headers only is enough)",

@@ -32,6 +32,7 @@ class LocalNetworks {
     return false;
   }
   bool empty() const { return prefixes_.empty(); }
+  const std::vector<Prefix>& prefixes() const { return prefixes_; }
 
  private:
   std::vector<Prefix> prefixes_;

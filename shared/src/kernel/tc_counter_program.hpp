@@ -1,0 +1,60 @@
+// The tc counting program (tc_counters.bpf.c), loaded: its file descriptor
+// for attaching, its local-prefix map, and its counters read and summed
+// over CPUs. The object is embedded (bpftool gen skeleton): nothing to
+// install, no kernel headers at run time.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <vector>
+
+#include "flow/local_networks.hpp"
+#include "kernel/tc_counters.h"
+
+struct tc_counters;  // the generated skeleton
+
+namespace tcpanomaly {
+
+struct KernelCount {
+  tcpa_tc_key key;
+  tcpa_tc_value value;  // summed over every CPU
+};
+
+inline void add_value(tcpa_tc_value& sum, const tcpa_tc_value& v) {
+  sum.packets += v.packets;
+  sum.bytes += v.bytes;
+  sum.df += v.df;
+  sum.fragments += v.fragments;
+  sum.ecn_ce += v.ecn_ce;
+  sum.bad_ip_length += v.bad_ip_length;
+  for (int i = 0; i <= TCPA_SIZE_BOUNDS; ++i) sum.size_buckets[i] += v.size_buckets[i];
+}
+
+class TcCounterProgram {
+ public:
+  // Loads the program into the kernel. Throws std::runtime_error saying
+  // what the kernel refused and how to fix it.
+  TcCounterProgram();
+  ~TcCounterProgram();
+  TcCounterProgram(const TcCounterProgram&) = delete;
+  TcCounterProgram& operator=(const TcCounterProgram&) = delete;
+
+  int fd() const;
+  std::uint32_t id() const { return id_; }
+
+  // Addresses in these prefixes are local (the direction label).
+  void set_local_prefixes(const std::vector<Prefix>& prefixes);
+
+  std::vector<KernelCount> read() const;
+  // Frames not counted because the counter map was full, per interface index.
+  std::map<std::uint32_t, std::uint64_t> read_overflow() const;
+  // Deletes an interface index's counters (it is gone; its totals were read).
+  void forget(std::uint32_t ifindex);
+
+ private:
+  tc_counters* skel_ = nullptr;
+  std::uint32_t id_ = 0;
+  int cpus_ = 1;
+};
+
+}  // namespace tcpanomaly
