@@ -50,8 +50,8 @@ std::string explain_bpf_error(const std::string& what, int error) {
     case EPERM:
     case EACCES:
       msg += "; the kernel-side features need CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN (run as root, or "
-             "grant them: systemd AmbientCapabilities=, Kubernetes securityContext.capabilities.add), "
-             "and kernel.unprivileged_bpf_disabled does not matter then";
+             "grant them: systemd AmbientCapabilities=, Kubernetes securityContext.capabilities.add); "
+             "or turn the kernel-side features off";
       break;
     case ENOSYS:
     case EOPNOTSUPP:

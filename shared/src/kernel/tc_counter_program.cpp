@@ -62,6 +62,17 @@ void TcCounterProgram::set_local_prefixes(const std::vector<Prefix>& prefixes) {
   }
 }
 
+int TcCounterProgram::test_run(const std::uint8_t* frame, std::size_t length) {
+  bpf_test_run_opts opts{};
+  opts.sz = sizeof opts;
+  opts.data_in = frame;
+  opts.data_size_in = static_cast<__u32>(length);
+  opts.repeat = 1;
+  if (bpf_prog_test_run_opts(fd(), &opts) != 0) throw std::runtime_error(std::string("BPF_PROG_TEST_RUN of the tc counting program failed: ") +
+                             std::strerror(errno) + " (frames must be at least 15 bytes)");
+  return static_cast<int>(opts.retval);
+}
+
 std::vector<KernelCount> TcCounterProgram::read() const {
   const int map = bpf_map__fd(skel_->maps.counts);
   std::vector<KernelCount> out;

@@ -45,6 +45,11 @@ class TcCounterProgram {
   // Addresses in these prefixes are local (the direction label).
   void set_local_prefixes(const std::vector<Prefix>& prefixes);
 
+  // Runs the program once on a frame without any interface
+  // (BPF_PROG_TEST_RUN; unit tests). Returns its verdict; throws
+  // std::runtime_error if the kernel refuses the run.
+  int test_run(const std::uint8_t* frame, std::size_t length);
+
   std::vector<KernelCount> read() const;
   // Frames not counted because the counter map was full, per interface index.
   std::map<std::uint32_t, std::uint64_t> read_overflow() const;

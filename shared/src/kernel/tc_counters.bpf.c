@@ -47,7 +47,7 @@ struct {
 #define ETH_IPV4 0x0800
 #define ETH_IPV6 0x86DD
 #define MAX_VLAN_TAGS 8
-#define MAX_IPV6_EXTENSIONS 16
+#define MAX_IPV6_EXTENSIONS 16  /* as the decoder (kMaxIpv6Extensions) */
 #define IPPROTO_TCP_ 6
 
 static __always_inline int is_vlan(__u16 type) { return type == 0x8100 || type == 0x88A8 || type == 0x9100; }
@@ -119,25 +119,37 @@ static __always_inline __u8 direction_of(const __u8 *src16, const __u8 *dst16) {
 
 struct ip_facts {
   __u8 ip, protocol, ecn, df, fragment, bad_length;
-  __u32 length;
+  __u32 length;     /* IP length */
+  __u32 l4;         /* offset of the transport header */
+  __u32 l3_header;  /* IP header bytes, IPv6 extension headers included */
   __u8 src[16], dst[16];
 };
 
-static __always_inline int count_ip(struct __sk_buff *skb, struct ip_facts *f) {
-  struct tcpa_tc_key key = {.ifindex = skb->ifindex, .ip = f->ip, .proto = proto_tag(f->protocol)};
-  key.direction = direction_of(f->src, f->dst);
-  struct tcpa_tc_value *v = value_of(&key);
-  if (!v) return TC_ACT_UNSPEC;
-  v->packets += 1;
-  v->bytes += f->length;
-  v->df += f->df;
-  v->fragments += f->fragment;
-  if (key.proto != TCPA_PROTO_TCP) {
-    v->ecn_ce += f->ecn == 3;
-    v->bad_ip_length += f->bad_length;
+/* The packets a GSO (or GRO) packet is on the wire. On egress tc runs before
+ * the stack cuts a GSO packet into segments, and the capture (like the wire)
+ * sees the segments: each carries the same headers and gso_size bytes of
+ * payload, the last one the rest. Returns the segment count and sets their
+ * total IP bytes and the first and last segment's IP length. */
+static __always_inline __u32 segments(struct __sk_buff *skb, const struct ip_facts *f, __u32 *bytes, __u32 *first,
+                                      __u32 *last) {
+  *bytes = *first = *last = f->length;
+  const __u32 gso = skb->gso_size;
+  if (skb->gso_segs <= 1 || gso == 0 || f->fragment || (f->protocol != 6 && f->protocol != 17)) return 1;
+  __u32 l4_header = 8;
+  if (f->protocol == 6) {
+    __u8 offset;
+    if (bpf_skb_load_bytes(skb, f->l4 + 12, &offset, 1) < 0) return 1;
+    l4_header = (__u32)(offset >> 4) * 4;
   }
-  v->size_buckets[size_bucket(f->length) & 7] += 1;
-  return TC_ACT_UNSPEC;
+  const __u32 headers = f->l3_header + l4_header;
+  if (f->length <= headers) return 1;
+  const __u32 payload = f->length - headers;
+  if (payload > 0x1000000) return 1;  /* not a length GSO makes; also bounds the verifier's view */
+  const __u32 n = (payload + gso - 1) / gso;
+  *bytes = payload + n * headers;
+  *first = gso + headers;
+  *last = payload - (n - 1) * gso + headers;
+  return n;
 }
 
 static __always_inline void map_v4(__u8 *out16, const __u8 *a4) {
@@ -146,6 +158,65 @@ static __always_inline void map_v4(__u8 *out16, const __u8 *a4) {
   out16[11] = 0xff;
   __builtin_memcpy(out16 + 12, a4, 4);
 }
+
+/* What the IP parsers found, packed into one scalar for tcpa_count_ip(). */
+#define FACT_V6 (1u << 0)
+#define FACT_DF (1u << 1)
+#define FACT_FRAGMENT (1u << 2)
+#define FACT_BAD_LENGTH (1u << 3)
+#define FACT_ECN_SHIFT 4
+#define FACT_PROTOCOL_SHIFT 8
+
+/* Counts one IP packet. A global function: the verifier checks it once, on
+ * its own, rather than once for every way the parsers can reach it (VLAN
+ * tags times IPv6 extension headers outgrew its budget). Its arguments are
+ * scalars, so the addresses are read again from the packet. */
+__attribute__((noinline)) int tcpa_count_ip(struct __sk_buff *skb, __u32 l3, __u32 l4, __u32 length, __u32 facts) {
+  struct ip_facts f = {};
+  f.ip = facts & FACT_V6 ? 6 : 4;
+  f.protocol = facts >> FACT_PROTOCOL_SHIFT;
+  f.ecn = (facts >> FACT_ECN_SHIFT) & 3;
+  f.df = (facts & FACT_DF) != 0;
+  f.fragment = (facts & FACT_FRAGMENT) != 0;
+  f.bad_length = (facts & FACT_BAD_LENGTH) != 0;
+  f.length = length;
+  f.l4 = l4;
+  f.l3_header = l4 > l3 ? l4 - l3 : 0;
+  if (f.ip == 4) {
+    __u8 a[8];
+    if (bpf_skb_load_bytes(skb, l3 + 12, a, 8) < 0) return TC_ACT_UNSPEC;
+    map_v4(f.src, a);
+    map_v4(f.dst, a + 4);
+  } else {
+    if (bpf_skb_load_bytes(skb, l3 + 8, f.src, 16) < 0 || bpf_skb_load_bytes(skb, l3 + 24, f.dst, 16) < 0)
+      return TC_ACT_UNSPEC;
+  }
+  struct tcpa_tc_key key = {.ifindex = skb->ifindex, .ip = f.ip, .proto = proto_tag(f.protocol)};
+  key.direction = direction_of(f.src, f.dst);
+  struct tcpa_tc_value *v = value_of(&key);
+  if (!v) return TC_ACT_UNSPEC;
+  __u32 bytes, first, last;
+  const __u32 n = segments(skb, &f, &bytes, &first, &last);
+  v->packets += n;
+  v->bytes += bytes;
+  v->df += f.df ? n : 0;
+  v->fragments += f.fragment;
+  if (key.proto != TCPA_PROTO_TCP) {
+    v->ecn_ce += f.ecn == 3 ? n : 0;
+    v->bad_ip_length += f.bad_length;
+  }
+  v->size_buckets[size_bucket(first) & 7] += n - 1;
+  v->size_buckets[size_bucket(last) & 7] += 1;
+  return TC_ACT_UNSPEC;
+}
+
+static __always_inline int count_ip(struct __sk_buff *skb, __u32 l3, const struct ip_facts *f) {
+  const __u32 facts = (f->ip == 6 ? FACT_V6 : 0) | (f->df ? FACT_DF : 0) | (f->fragment ? FACT_FRAGMENT : 0) |
+                      (f->bad_length ? FACT_BAD_LENGTH : 0) | (__u32)(f->ecn & 3) << FACT_ECN_SHIFT |
+                      (__u32)f->protocol << FACT_PROTOCOL_SHIFT;
+  return tcpa_count_ip(skb, l3, f->l4, f->length, facts);
+}
+
 
 static __always_inline int ipv4(struct __sk_buff *skb, __u32 l3, struct ip_facts *f) {
   const __u32 wire = skb->len > l3 ? skb->len - l3 : 0;
@@ -168,9 +239,8 @@ static __always_inline int ipv4(struct __sk_buff *skb, __u32 l3, struct ip_facts
   f->df = (frag & 0x4000) != 0;
   f->fragment = (frag & 0x2000) || (frag & 0x1fff);
   f->protocol = h[9];
-  map_v4(f->src, h + 12);
-  map_v4(f->dst, h + 16);
-  return count_ip(skb, f);
+  f->l4 = l3 + header;
+  return count_ip(skb, l3, f);
 }
 
 static __always_inline int ipv6(struct __sk_buff *skb, __u32 l3, struct ip_facts *f) {
@@ -187,8 +257,6 @@ static __always_inline int ipv6(struct __sk_buff *skb, __u32 l3, struct ip_facts
   f->ip = 6;
   f->length = payload + 40;
   f->ecn = (h[1] >> 4) & 3;
-  __builtin_memcpy(f->src, h + 8, 16);
-  __builtin_memcpy(f->dst, h + 24, 16);
   __u8 next = h[6];  /* not TCP once the loop runs: the capture does not take these */
   __u32 at = l3 + 40, remaining = payload;
   int i;
@@ -219,7 +287,8 @@ static __always_inline int ipv6(struct __sk_buff *skb, __u32 l3, struct ip_facts
   }
   if (i == MAX_IPV6_EXTENSIONS && is_ipv6_extension(next)) return count_frame(skb, TCPA_FRAME_BAD_IPV6_EXTENSION);
   f->protocol = next;
-  return count_ip(skb, f);
+  f->l4 = at;
+  return count_ip(skb, l3, f);
 }
 
 SEC("tc")
