@@ -14,7 +14,7 @@ bool value_text(const Setting& s, const oconfig_value_t& v, std::string& text, s
   const int wanted = s.type == SettingType::boolean                                   ? OCONFIG_TYPE_BOOLEAN
                      : s.type == SettingType::integer || s.type == SettingType::number ? OCONFIG_TYPE_NUMBER
                                                                                        : OCONFIG_TYPE_STRING;
-  if (v.type != wanted) {
+  if (v.type != wanted && !(s.takes_boolean && v.type == OCONFIG_TYPE_BOOLEAN)) {
     error = std::string(s.collectd) + ": expected " +
             (wanted == OCONFIG_TYPE_STRING ? std::string("a quoted string") : describe(s.type) + ", unquoted");
     return false;

@@ -52,6 +52,9 @@ struct Setting {
   std::function<std::string(const EngineConfig&)> show;
   // Throws ConfigError if the value in `config` is out of range (validate()).
   std::function<void(const EngineConfig&)> check;
+  // A text setting of fixed choices that also takes a boolean for its
+  // "on" and "off" (collectd's unquoted `KernelCounters true`).
+  bool takes_boolean = false;
 };
 
 const std::vector<Setting>& settings();

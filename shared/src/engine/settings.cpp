@@ -106,10 +106,16 @@ Setting choice_row(std::string_view key, std::string_view cli, std::string_view 
       if (v == a) return;
     throw ConfigError(std::string(key), "\"" + v + "\" is not accepted, accepted: " + list);
   };
-  s.apply = [field, check](EngineConfig& c, const std::string& v) {
+  s.apply = [field, check](EngineConfig& c, const std::string& text) {
+    std::string v = text;
+    for (const char* t : {"true", "yes", "1"})
+      if (v == t) v = "on";
+    for (const char* f : {"false", "no", "0"})
+      if (v == f) v = "off";
     check(v);
     c.capture.*field = v;
   };
+  s.takes_boolean = true;
   s.check = [field, check](const EngineConfig& c) { check(c.capture.*field); };
   return s;
 }

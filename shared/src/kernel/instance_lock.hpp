@@ -1,7 +1,8 @@
 // One kernel-counting tcpanomaly per network namespace: our tc filters are
 // recognised by a fixed handle and name, so a second instance would take
-// the first's for a killed one's and remove them. An flock on a file named
-// after the namespace says whether the owner is alive; the kernel drops it
+// the first's for a killed one's and remove them. The lock is an abstract
+// unix socket name: abstract names belong to a network namespace (the scope
+// of the filters), need no file or privilege, and the kernel frees them
 // when the process dies, however it dies.
 #pragma once
 
