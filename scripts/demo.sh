@@ -13,9 +13,11 @@ lab_up
 
 # An interface pattern, as on a Kubernetes node: every veth* there is (here
 # veth_a), and any created later, each under its own interface label.
+# Packets and bytes are counted in the kernel by a tc eBPF program (auto:
+# where the kernel allows it; the capture then takes TCP only).
 echo "== tcpanomaly watching every veth* interface in namespace $LAB_A for 20 s; its final snapshot follows"
 lab_in "$LAB_A" "$root/build/exec/tcpanomaly" --interface 'veth*' --duration 20 --interval 60 \
-  --syn-timeout 3 --format "${DEMO_FORMAT:-table}" > /tmp/tcpanomaly-demo.out &
+  --syn-timeout 3 --kernel-counters auto --format "${DEMO_FORMAT:-table}" > /tmp/tcpanomaly-demo.out &
 tcpa=$!
 sleep 1
 

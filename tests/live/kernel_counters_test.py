@@ -314,7 +314,10 @@ def lifecycle_in(checks, lab, obj):
         while PROG not in tc_filters(lab, lab.a, "kcx0") and time.monotonic() < deadline:
             time.sleep(0.1)
         checks.expect("re-created: kcx0 gets its filters again", tc_filters(lab, lab.a, "kcx0").count(PROG + ":"), 2)
-        checks.expect("the sensor still answers", sensor.snapshot().sum("packets", interface="veth_a") > 0, True)
+        udp_burst(lab, 5)
+        time.sleep(0.2)
+        checks.expect("the sensor still answers and counts", sensor.snapshot().sum("packets", interface="veth_a") >= 5,
+                      True)
         sensor.proc.send_signal(signal.SIGTERM)
         sensor.proc.wait(10)
         checks.expect("end: no filter of ours on veth_a or kcx0",

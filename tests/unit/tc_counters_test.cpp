@@ -27,7 +27,10 @@ struct Runner {
     REQUIRE(parse_prefix("10.0.0.0/24", local));
     Prefix local6;
     REQUIRE(parse_prefix("2001:db8::/64", local6));
-    program.set_local_prefixes({local, local6});
+    Prefix host;
+    REQUIRE(parse_prefix("10.9.9.9", host));
+    program.set_local_prefixes({local, local6, host});
+    program.load();
     program.forget(kTestIfindex);
   }
   // Runs the program once on `frame`; returns its verdict.
@@ -75,9 +78,12 @@ TEST_CASE("tc counters: direction by local prefix, as the wire analysis labels i
   r.run(udp4("192.0.2.9", "10.0.0.7", 10));  // to a local address
   r.run(udp4("192.0.2.9", "198.51.100.1", 10));  // neither end local
   r.run(udp4("10.0.0.2", "10.0.0.3", 10));  // both: the sender decides
-  CHECK(r.count(TCPA_DIR_IN, 4, TCPA_PROTO_UDP)->packets == 1);
-  CHECK(r.count(TCPA_DIR_TRANSIT, 4, TCPA_PROTO_UDP)->packets == 1);
-  CHECK(r.count(TCPA_DIR_OUT, 4, TCPA_PROTO_UDP)->packets == 1);
+  r.run(udp4("10.9.9.9", "198.51.100.1", 10));  // a local /32 (the address hash, not the prefix trie)
+  r.run(udp4("198.51.100.1", "10.9.9.9", 10));
+  r.run(udp4("10.9.9.8", "198.51.100.1", 10));  // its neighbour is not local
+  CHECK(r.count(TCPA_DIR_IN, 4, TCPA_PROTO_UDP)->packets == 2);
+  CHECK(r.count(TCPA_DIR_TRANSIT, 4, TCPA_PROTO_UDP)->packets == 2);
+  CHECK(r.count(TCPA_DIR_OUT, 4, TCPA_PROTO_UDP)->packets == 2);
 }
 
 TEST_CASE("tc counters: each protocol, IPv4 and IPv6") {

@@ -83,6 +83,7 @@ KernelCounterProducer::KernelCounterProducer(const EngineConfig& config, const L
   }
   for (const auto& i : config.capture.exclude_interfaces) excludes_.emplace_back(i);
   program_.set_local_prefixes(local.prefixes());
+  program_.load();
 }
 
 KernelCounterProducer::~KernelCounterProducer() { stop(); }

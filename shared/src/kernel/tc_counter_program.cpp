@@ -33,15 +33,31 @@ TcCounterProgram::TcCounterProgram() {
   cpus_ = cpus;
   skel_ = tc_counters__open();
   if (!skel_) throw std::runtime_error(explain_bpf_error("opening the tc counting program", errno));
+}
+
+void TcCounterProgram::load() {
   const int r = tc_counters__load(skel_);
-  if (r != 0) {
-    const std::string msg = explain_bpf_error("loading the tc counting program into the kernel", r);
-    tc_counters__destroy(skel_);
-    throw std::runtime_error(msg);
-  }
+  if (r != 0) throw std::runtime_error(explain_bpf_error("loading the tc counting program into the kernel", r));
   bpf_prog_info info{};
   std::uint32_t len = sizeof info;
   if (bpf_obj_get_info_by_fd(fd(), &info, &len) == 0) id_ = info.id;
+  const int hosts = bpf_map__fd(skel_->maps.local_addresses);
+  const int networks = bpf_map__fd(skel_->maps.local_prefixes);
+  const std::uint8_t one = 1;
+  for (const Prefix& p : prefixes_) {
+    int e;
+    if (p.length == 128) {
+      tcpa_address a{};
+      std::memcpy(a.addr, p.address.bytes, 16);
+      e = bpf_map_update_elem(hosts, &a, &one, BPF_ANY);
+    } else {
+      tcpa_lpm_key key{};
+      key.prefixlen = static_cast<std::uint32_t>(p.length);
+      std::memcpy(key.addr, p.address.bytes, 16);
+      e = bpf_map_update_elem(networks, &key, &one, BPF_ANY);
+    }
+    if (e != 0) throw std::runtime_error(explain_bpf_error("storing a local address in the kernel", errno));
+  }
 }
 
 TcCounterProgram::~TcCounterProgram() { tc_counters__destroy(skel_); }
@@ -49,17 +65,10 @@ TcCounterProgram::~TcCounterProgram() { tc_counters__destroy(skel_); }
 int TcCounterProgram::fd() const { return bpf_program__fd(skel_->progs.tcpa_count); }
 
 void TcCounterProgram::set_local_prefixes(const std::vector<Prefix>& prefixes) {
-  const int map = bpf_map__fd(skel_->maps.local_prefixes);
-  // Replaced whole: the old entries first (an LPM trie iterates by key).
-  tcpa_lpm_key key{}, next{};
-  while (bpf_map_get_next_key(map, nullptr, &next) == 0) bpf_map_delete_elem(map, &next);
-  for (const Prefix& p : prefixes) {
-    key.prefixlen = static_cast<std::uint32_t>(p.length);
-    std::memcpy(key.addr, p.address.bytes, 16);
-    const std::uint8_t one = 1;
-    if (bpf_map_update_elem(map, &key, &one, BPF_ANY) != 0)
-      throw std::runtime_error(explain_bpf_error("storing a local prefix in the kernel", errno));
-  }
+  prefixes_ = prefixes;
+  bool networks = false;
+  for (const Prefix& p : prefixes) networks = networks || p.length < 128;
+  skel_->rodata->has_local_networks = networks ? 1 : 0;
 }
 
 int TcCounterProgram::test_run(const std::uint8_t* frame, std::size_t length) {

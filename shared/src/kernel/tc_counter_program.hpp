@@ -32,8 +32,7 @@ inline void add_value(tcpa_tc_value& sum, const tcpa_tc_value& v) {
 
 class TcCounterProgram {
  public:
-  // Loads the program into the kernel. Throws std::runtime_error saying
-  // what the kernel refused and how to fix it.
+  // Opens the embedded object (nothing in the kernel yet).
   TcCounterProgram();
   ~TcCounterProgram();
   TcCounterProgram(const TcCounterProgram&) = delete;
@@ -42,8 +41,13 @@ class TcCounterProgram {
   int fd() const;
   std::uint32_t id() const { return id_; }
 
-  // Addresses in these prefixes are local (the direction label).
+  // Addresses in these prefixes are local (the direction label). Before
+  // load(): whether any is shorter than a whole address is fixed in the
+  // program (read-only data the verifier then prunes on).
   void set_local_prefixes(const std::vector<Prefix>& prefixes);
+  // Loads the program into the kernel. Throws std::runtime_error saying
+  // what the kernel refused and how to fix it.
+  void load();
 
   // Runs the program once on a frame without any interface
   // (BPF_PROG_TEST_RUN; unit tests). Returns its verdict; throws
@@ -58,6 +62,7 @@ class TcCounterProgram {
 
  private:
   tc_counters* skel_ = nullptr;
+  std::vector<Prefix> prefixes_;  // stored at load()
   std::uint32_t id_ = 0;
   int cpus_ = 1;
 };

@@ -37,6 +37,19 @@ struct {
   __type(value, __u8);
 } local_prefixes SEC(".maps");
 
+/* The local addresses that are whole prefixes (/32, /128: the host's own),
+ * in a hash: one lookup is a third of an LPM trie's, and by default (no
+ * --local-net) it is the only map asked. */
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, TCPA_LOCAL_PREFIXES);
+  __type(key, struct tcpa_address);
+  __type(value, __u8);
+} local_addresses SEC(".maps");
+
+/* Set by user space: local_prefixes holds shorter prefixes too. */
+volatile const __u8 has_local_networks = 0;
+
 struct {
   __uint(type, BPF_MAP_TYPE_PERCPU_HASH);
   __uint(max_entries, TCPA_TC_MAX_INTERFACES);
@@ -107,6 +120,10 @@ static __always_inline int count_malformed(struct __sk_buff *skb, __u32 at, __u8
 }
 
 static __always_inline int is_local(const __u8 *addr16) {
+  struct tcpa_address a;
+  __builtin_memcpy(a.addr, addr16, 16);
+  if (bpf_map_lookup_elem(&local_addresses, &a)) return 1;
+  if (!has_local_networks) return 0;
   struct tcpa_lpm_key k = {.prefixlen = 128};
   __builtin_memcpy(k.addr, addr16, 16);
   return bpf_map_lookup_elem(&local_prefixes, &k) != 0;

@@ -60,6 +60,11 @@ struct tcpa_lpm_key {
   tcpa_u8 addr[16];
 };
 
+/* A local address: a hash key. */
+struct tcpa_address {
+  tcpa_u8 addr[16];
+};
+
 #define TCPA_TC_MAX_KEYS 16384
 #define TCPA_TC_MAX_INTERFACES 4096
 #define TCPA_LOCAL_PREFIXES 1024
