@@ -138,15 +138,16 @@ class Snapshot:
     def series_of(self, interface):
         """Every TCP series of one interface: (name, labels) -> value, for
         comparing two sensors of the same traffic. Left out: the capture
-        statistics (each socket has its own), non-TCP traffic (IPv6 chatter
-        may cross between two snapshots), and the buckets and sums of the time
+        statistics (each socket has its own), non-TCP traffic and non-IP
+        frames (IPv6 chatter and ARP may cross between two snapshots), and the buckets and sums of the time
         histograms (two sockets may stamp a frame a microsecond apart: their
         counts are compared)."""
         timed = ("rtt_", "handshake_rtt_", "connection_duration_")
         out = {}
         for x in self.series:
             name = x["name"]
-            if x.get("interface") != interface or name.startswith("capture_") or x.get("proto") not in (None, "tcp"):
+            if (x.get("interface") != interface or name.startswith("capture_") or name == "non_ip_frames"
+                    or x.get("proto") not in (None, "tcp")):
                 continue
             if name.startswith(timed) and not name.endswith("_count"):
                 continue

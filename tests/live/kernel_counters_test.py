@@ -101,6 +101,15 @@ def our_programs():
     return [p for p in json.loads(out or "[]") if p.get("name") == PROG]
 
 
+def programs_after_exit(timeout=3.0):
+    """Ours still loaded after the process exited, polled: the kernel frees
+    a program when its last reference goes, a moment after the exit."""
+    deadline = time.monotonic() + timeout
+    while our_programs() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return len(our_programs())
+
+
 def local_addresses(lab, ns):
     doc = json.loads(lab.run(ns, "ip", "-j", "addr").stdout)
     return {a["local"] for link in doc for a in link.get("addr_info", [])}
@@ -274,7 +283,7 @@ def lifecycle_in(checks, lab, obj):
         sensor.proc.send_signal(signal.SIGTERM)
         sensor.proc.wait(10)
         checks.expect("SIGTERM: no filter of ours left", PROG in tc_filters(lab, lab.a, "veth_a"), False)
-        checks.expect("SIGTERM: no program of ours left", len(our_programs()), 0)
+        checks.expect("SIGTERM: no program of ours left", programs_after_exit(), 0)
         checks.expect("SIGTERM: the user's filter intact", "user_own" in tc_filters(lab, lab.a, "veth_a"), True)
 
         # SIGKILL: the filters outlive us; a restart takes them away first.
@@ -296,7 +305,7 @@ def lifecycle_in(checks, lab, obj):
                       - s0.sum("packets", interface="veth_a", proto="udp", direction="out"), 40)
         sensor.stop()
         checks.expect("stdin closed: no filter of ours left", PROG in tc_filters(lab, lab.a, "veth_a"), False)
-        checks.expect("stdin closed: no program of ours left", len(our_programs()), 0)
+        checks.expect("stdin closed: no program of ours left", programs_after_exit(), 0)
 
         # A watched pattern: an interface deleted loses its programs, re-created gets them again.
         lab.run(lab.a, "ip", "link", "add", "kcx0", "type", "veth", "peer", "name", "kcy0")
@@ -322,7 +331,7 @@ def lifecycle_in(checks, lab, obj):
         sensor.proc.wait(10)
         checks.expect("end: no filter of ours on veth_a or kcx0",
                       PROG in tc_filters(lab, lab.a, "veth_a") + tc_filters(lab, lab.a, "kcx0"), False)
-        checks.expect("end: no program of ours", len(our_programs()), 0)
+        checks.expect("end: no program of ours", programs_after_exit(), 0)
         user_before = user_filter_packets()
         udp_burst(lab, 10)
         checks.expect("end: the user's filter intact and counting", user_filter_packets() - user_before >= 10, True)
@@ -352,7 +361,7 @@ def refusals(checks):
         udp = sum(s["value"] for s in doc["series"]
                   if s["name"] == "packets" and s.get("proto") == "udp" and s.get("direction") == "out")
         checks.expect("auto without CAP_BPF: the capture counts UDP instead", udp, 30)
-        checks.expect("auto without CAP_BPF: no program of ours", len(our_programs()), 0)
+        checks.expect("auto without CAP_BPF: no program of ours", programs_after_exit(), 0)
 
 
 def main():
