@@ -15,6 +15,7 @@ usage: kernel_counters_cost.py TCPANOMALY_BINARY [SECONDS]
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -109,6 +110,7 @@ def main():
     finally:
         with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
             f.write(was)
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
