@@ -1,6 +1,5 @@
 #include "kernel/tc_attachment.hpp"
 
-#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/netlink.h>
 #include <linux/pkt_cls.h>
@@ -10,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <stdexcept>
 
@@ -117,19 +117,23 @@ void attach_filter(int ifindex, const std::string& interface, TcHook hook, int p
   bpf_tc_opts o = our_slot();
   o.prog_fd = prog_fd;
   const int r = bpf_tc_attach(&h, &o);
-  if (r == -EEXIST)
-    throw TcSlotTaken(where + ": a filter that is not tcpanomaly's holds handle 0x" +
-                             [] { char b[16]; std::snprintf(b, sizeof b, "%x", TCPA_TC_HANDLE); return std::string(b); }() +
-                             " priority " + std::to_string(TCPA_TC_PRIORITY) + " (tc filter show dev " + interface + " " +
-                             tc_hook_name(hook) + "); tcpanomaly leaves it alone and does not count there");
+  if (r == -EEXIST) {
+    char slot[48];
+    std::snprintf(slot, sizeof slot, "handle 0x%x priority %u", TCPA_TC_HANDLE, TCPA_TC_PRIORITY);
+    throw TcSlotTaken(where + ": a filter that is not tcpanomaly's holds " + slot + " (tc filter show dev " +
+                      interface + " " + tc_hook_name(hook) + "); tcpanomaly leaves it alone and does not count there");
+  }
   if (r != 0) throw std::runtime_error(explain_bpf_error("attaching the " + where, r));
 }
 
 void detach_filter(int ifindex, TcHook hook, std::uint32_t prog_id) {
-  if (query_our_filter(ifindex, hook) != long(prog_id)) return;
+  // A program id is unique while the program lives: the filter in our slot
+  // running ours is ours, no name check (filter dump) needed.
   bpf_tc_hook h = hook_of(ifindex, hook);
   bpf_tc_opts o = our_slot();
-  bpf_tc_detach(&h, &o);
+  if (bpf_tc_query(&h, &o) != 0 || o.prog_id != prog_id) return;
+  bpf_tc_opts slot = our_slot();
+  bpf_tc_detach(&h, &slot);
 }
 
 }  // namespace tcpanomaly
