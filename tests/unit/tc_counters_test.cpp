@@ -20,18 +20,29 @@ namespace {
 // In a test run the frame "arrives" on the namespace's loopback device.
 constexpr std::uint32_t kTestIfindex = 1;
 
+// Each case runs in both of the program's ways of counting: `fast`, the
+// interface in an array slot and the local prefixes in the program's short
+// list (the common case), else the hash and the maps (more than
+// TCPA_LOCAL_LIST prefixes: 40 unrelated host addresses added).
 struct Runner {
   TcCounterProgram program;
-  Runner() {
+  explicit Runner(bool fast) {
     Prefix local;
     REQUIRE(parse_prefix("10.0.0.0/24", local));
     Prefix local6;
     REQUIRE(parse_prefix("2001:db8::/64", local6));
     Prefix host;
     REQUIRE(parse_prefix("10.9.9.9", host));
-    program.set_local_prefixes({local, local6, host});
+    std::vector<Prefix> prefixes{local, local6, host};
+    for (int i = 0; !fast && i < 40; ++i) {
+      Prefix filler;
+      REQUIRE(parse_prefix("203.0.113." + std::to_string(i + 1), filler));
+      prefixes.push_back(filler);
+    }
+    program.set_local_prefixes(prefixes);
     program.load();
     program.forget(kTestIfindex);
+    if (fast) program.track(kTestIfindex);
   }
   // Runs the program once on `frame`; returns its verdict.
   int run(const Bytes& frame) {
@@ -61,7 +72,7 @@ Bytes udp4(const char* src, const char* dst, std::size_t payload) {
 }  // namespace
 
 TEST_CASE("tc counters: IPv4 UDP from a local address is out, its IP length and size bucket counted") {
-  Runner r;
+  Runner r(GENERATE(true, false));
   CHECK(r.run(udp4("10.0.0.1", "192.0.2.9", 100)) == -1);  // TC_ACT_UNSPEC: the next filter runs
   const auto v = r.count(TCPA_DIR_OUT, 4, TCPA_PROTO_UDP);
   REQUIRE(v);
@@ -74,7 +85,7 @@ TEST_CASE("tc counters: IPv4 UDP from a local address is out, its IP length and 
 }
 
 TEST_CASE("tc counters: direction by local prefix, as the wire analysis labels it") {
-  Runner r;
+  Runner r(GENERATE(true, false));
   r.run(udp4("192.0.2.9", "10.0.0.7", 10));  // to a local address
   r.run(udp4("192.0.2.9", "198.51.100.1", 10));  // neither end local
   r.run(udp4("10.0.0.2", "10.0.0.3", 10));  // both: the sender decides
@@ -87,7 +98,7 @@ TEST_CASE("tc counters: direction by local prefix, as the wire analysis labels i
 }
 
 TEST_CASE("tc counters: each protocol, IPv4 and IPv6") {
-  Runner r;
+  Runner r(GENERATE(true, false));
   Tins::IP tcp_ip("10.0.0.1", "192.0.2.9");
   r.run(serialize(Tins::EthernetII() / Tins::IP("192.0.2.9", "10.0.0.1") / Tins::TCP(80, 40000)));
   r.run(serialize(Tins::EthernetII() / Tins::IP("192.0.2.9", "10.0.0.1") / Tins::ICMP()));
@@ -107,7 +118,7 @@ TEST_CASE("tc counters: each protocol, IPv4 and IPv6") {
 }
 
 TEST_CASE("tc counters: IPv6 extension headers are walked to the upper protocol") {
-  Runner r;
+  Runner r(GENERATE(true, false));
   // IPv6 + hop-by-hop + destination options + TCP (frames.hpp), from a local address.
   r.run(wrap(linktype::ethernet, ipv6_tcp_with_extensions(10)));
   const auto v = r.count(TCPA_DIR_OUT, 6, TCPA_PROTO_TCP);
@@ -117,7 +128,7 @@ TEST_CASE("tc counters: IPv6 extension headers are walked to the upper protocol"
 }
 
 TEST_CASE("tc counters: DF, IPv4 fragments and IPv6 fragment headers") {
-  Runner r;
+  Runner r(GENERATE(true, false));
   Tins::IP df = Tins::IP("192.0.2.9", "10.0.0.1") / Tins::UDP(53, 40000) / Tins::RawPDU("abcd");
   df.flags(Tins::IP::DONT_FRAGMENT);
   r.run(serialize(Tins::EthernetII() / df));
@@ -152,7 +163,7 @@ TEST_CASE("tc counters: DF, IPv4 fragments and IPv6 fragment headers") {
 }
 
 TEST_CASE("tc counters: VLAN and QinQ tags in the frame are looked past") {
-  Runner r;
+  Runner r(GENERATE(true, false));
   r.run(serialize(Tins::EthernetII() / Tins::Dot1Q(100) / Tins::IP("192.0.2.9", "10.0.0.1") / Tins::UDP(1, 2)));
   Bytes qinq = serialize(Tins::EthernetII() / Tins::Dot1Q(200) / Tins::Dot1Q(100) / Tins::IP("192.0.2.9", "10.0.0.1") /
                          Tins::UDP(1, 2));
@@ -165,7 +176,7 @@ TEST_CASE("tc counters: VLAN and QinQ tags in the frame are looked past") {
 }
 
 TEST_CASE("tc counters: packet sizes fall in the catalogue's buckets") {
-  Runner r;
+  Runner r(GENERATE(true, false));
   // IP lengths 64, 65, 1500 and 2000: buckets (-, 64], (64, 128], (1024, 1500], (1500, 9000].
   for (std::size_t ip_length : {64u, 65u, 1500u, 2000u}) r.run(udp4("10.0.0.1", "192.0.2.9", ip_length - 28));
   const auto v = r.count(TCPA_DIR_OUT, 4, TCPA_PROTO_UDP);
@@ -178,7 +189,7 @@ TEST_CASE("tc counters: packet sizes fall in the catalogue's buckets") {
 }
 
 TEST_CASE("tc counters: ECN CE is counted for all but TCP (the capture counts TCP's)") {
-  Runner r;
+  Runner r(GENERATE(true, false));
   Tins::IP udp = Tins::IP("192.0.2.9", "10.0.0.1") / Tins::UDP(1, 2);
   udp.tos(0x03);
   r.run(serialize(Tins::EthernetII() / udp));
@@ -190,7 +201,7 @@ TEST_CASE("tc counters: ECN CE is counted for all but TCP (the capture counts TC
 }
 
 TEST_CASE("tc counters: frames that are not IP, truncated or garbage are counted apart, never as packets") {
-  Runner r;
+  Runner r(GENERATE(true, false));
   r.run(serialize(Tins::EthernetII() / Tins::ARP("10.0.0.2", "10.0.0.1")));
   // (A test run refuses an IPv4 frame shorter than its fixed header, so
   // truncation is made past it.) A header length of 60 bytes in a frame
@@ -231,7 +242,7 @@ TEST_CASE("tc counters: frames that are not IP, truncated or garbage are counted
 }
 
 TEST_CASE("tc counters: an IP length beyond the frame is clamped to it and counted") {
-  Runner r;
+  Runner r(GENERATE(true, false));
   Bytes f = udp4("10.0.0.1", "192.0.2.9", 20);  // IP length 48
   put16(f, 14 + 2, 1000);
   r.run(f);
@@ -239,4 +250,18 @@ TEST_CASE("tc counters: an IP length beyond the frame is clamped to it and count
   REQUIRE(v);
   CHECK(v->bytes == 48);
   CHECK(v->bad_ip_length == 1);
+}
+
+TEST_CASE("tc counters: a forgotten interface's slot comes back empty") {
+  Runner r(true);
+  r.run(udp4("10.0.0.1", "192.0.2.9", 100));
+  REQUIRE(r.keys() == 1);
+  r.program.forget(kTestIfindex);
+  CHECK(r.keys() == 0);
+  r.program.track(kTestIfindex);
+  CHECK(r.keys() == 0);
+  r.run(udp4("10.0.0.1", "192.0.2.9", 100));
+  const auto v = r.count(TCPA_DIR_OUT, 4, TCPA_PROTO_UDP);
+  REQUIRE(v);
+  CHECK(v->packets == 1);
 }

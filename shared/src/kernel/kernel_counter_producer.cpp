@@ -163,11 +163,13 @@ void KernelCounterProducer::attach(const std::string& name, bool by_pattern, boo
   for (TcHook hook : {TcHook::ingress, TcHook::egress})
     if (remove_stale_filter(int(index), hook))
       log(LogLevel::info, std::string("removed the tc ") + tc_hook_name(hook) + " filter an earlier tcpanomaly left on " + name);
+  program_.track(index);
   try {
     attach_filter(int(index), name, TcHook::ingress, program_.fd());
     if (w.egress) attach_filter(int(index), name, TcHook::egress, program_.fd());
   } catch (const std::runtime_error& e) {
     detach_filter(int(index), TcHook::ingress, program_.id());
+    program_.forget(index);
     if (strict && !dynamic_cast<const TcSlotTaken*>(&e)) throw;
     log(LogLevel::error, std::string("not counting ") + name + " in the kernel: " + e.what());
     return;

@@ -30,6 +30,11 @@ inline void add_value(tcpa_tc_value& sum, const tcpa_tc_value& v) {
   for (int i = 0; i <= TCPA_SIZE_BOUNDS; ++i) sum.size_buckets[i] += v.size_buckets[i];
 }
 
+// Runs the tc program `fd` `repeat` times on a frame (BPF_PROG_TEST_RUN)
+// and returns the kernel's mean run time in ns (the benchmarks'). Throws
+// std::runtime_error if the kernel refuses the run.
+std::uint32_t time_test_run(int fd, const std::uint8_t* frame, std::size_t length, std::uint32_t repeat);
+
 class TcCounterProgram {
  public:
   // Opens the embedded object (nothing in the kernel yet).
@@ -54,15 +59,27 @@ class TcCounterProgram {
   // std::runtime_error if the kernel refuses the run.
   int test_run(const std::uint8_t* frame, std::size_t length);
 
+  // Counts ifindex's frames from now on in an array slot (no hash lookup
+  // in the kernel) while one is free and the index is small enough; the
+  // others count in the hash. Call before attaching to the interface.
+  void track(std::uint32_t ifindex);
+
   std::vector<KernelCount> read() const;
   // Frames not counted because the counter map was full, per interface index.
   std::map<std::uint32_t, std::uint64_t> read_overflow() const;
-  // Deletes an interface index's counters (it is gone; its totals were read).
+  // Deletes an interface index's counters and frees its slot (it is gone;
+  // its totals were read).
   void forget(std::uint32_t ifindex);
+
 
  private:
   tc_counters* skel_ = nullptr;
+  void read_slot(std::uint32_t ifindex, std::uint32_t slot, std::vector<KernelCount>& out) const;
+  void zero_slot(std::uint32_t slot);
+
   std::vector<Prefix> prefixes_;  // stored at load()
+  std::map<std::uint32_t, std::uint32_t> slots_;  // ifindex -> slot (1-based)
+  std::vector<std::uint32_t> free_slots_;          // oldest freed first
   std::uint32_t id_ = 0;
   int cpus_ = 1;
 };

@@ -45,13 +45,15 @@ struct tcpa_tc_key {
 #define TCPA_SIZE_BOUND_LIST {64, 128, 256, 512, 1024, 1500, 9000}
 
 struct tcpa_tc_value {
+  /* written for every packet, together: the first cache line or two */
   tcpa_u64 packets;
   tcpa_u64 bytes; /* IP length, as the wire analysis counts it */
+  tcpa_u64 size_buckets[TCPA_SIZE_BOUNDS + 1];
+  /* written only when not 0 */
   tcpa_u64 df;
   tcpa_u64 fragments;
   tcpa_u64 ecn_ce;        /* not TCP: the wire analysis counts TCP's */
   tcpa_u64 bad_ip_length; /* not TCP: IP length beyond the frame (clamped) */
-  tcpa_u64 size_buckets[TCPA_SIZE_BOUNDS + 1];
 };
 
 /* Local prefixes, v4 as v4-mapped IPv6: an LPM trie key. */
@@ -64,6 +66,36 @@ struct tcpa_lpm_key {
 struct tcpa_address {
   tcpa_u8 addr[16];
 };
+
+/* The local prefixes in the short lists the program scans itself (a map
+ * lookup costs a helper call): an address is local when (address ^ net) &
+ * mask is 0, the words holding the address's bytes as in the packet. IPv4
+ * prefixes in the v4 list, the rest in the v6 list as two 64-bit words. Up
+ * to TCPA_LOCAL_LIST of each; more, and all of them go in the maps
+ * (local_addresses, local_prefixes) instead. */
+struct tcpa_local_net4 {
+  tcpa_u32 net;
+  tcpa_u32 mask;
+};
+struct tcpa_local_net6 {
+  tcpa_u64 net[2];
+  tcpa_u64 mask[2];
+};
+#define TCPA_LOCAL_LIST 32
+
+/* Counting without a hash lookup: an interface whose index is below
+ * TCPA_IFINDEX_SLOTS gets one of TCPA_FAST_INTERFACES slots from user space
+ * (interface_slot[ifindex], 1-based; 0: none), and its counters are the
+ * TCPA_KEYS_PER_SLOT entries of the per-CPU array `slot_counts` at
+ * (slot - 1) * TCPA_KEYS_PER_SLOT + tcpa_slot_key(). Other interfaces count
+ * in the `counts` hash. */
+#define TCPA_IFINDEX_SLOTS 65536
+#define TCPA_FAST_INTERFACES 128
+#define TCPA_KEYS_PER_SLOT 36 /* 3 directions x (not IP, 4, 6) x 4 protos */
+
+static inline tcpa_u32 tcpa_slot_key(tcpa_u8 direction, tcpa_u8 ip, tcpa_u8 proto) {
+  return (tcpa_u32)(direction % 3) * 12 + (ip == 4 ? 4 : ip == 6 ? 8 : 0) + (proto & 3);
+}
 
 #define TCPA_TC_MAX_KEYS 16384
 #define TCPA_TC_MAX_INTERFACES 4096
