@@ -10,6 +10,8 @@ import json
 import os
 import sys
 
+from generate_alerts import panel_alerts  # beside this file
+
 # --- what the dashboards show ---------------------------------------------
 # (row, title, unit, [metric, ...], split) -- split: the label the series are
 # drawn by, besides interface. Counters are shown as per-second rates.
@@ -193,6 +195,8 @@ def influx_variables():
 
 def dashboard(kind):
     prom = kind == "prometheus"
+    alerts = panel_alerts()
+    alert_file = "tcpanomaly-alerts-collectd.yml" if prom else "tcpanomaly-alerts-telegraf.yml (Telegraf to Prometheus)"
     ds = {"type": "prometheus", "uid": "${DS_PROMETHEUS}"} if prom else {"type": "influxdb", "uid": "${DS_INFLUXDB}"}
     panels, y, pid = [], 0, 1
     for row_title, row_panels in ROWS:
@@ -210,7 +214,7 @@ def dashboard(kind):
                 y += 8
             if not prom:  # InfluxQL can't take quantiles of buckets: the mean instead
                 title = title.replace("(p50, p95, p99)", "(mean)")
-            panels.append({
+            panel = {
                 "type": "timeseries", "title": title, "id": pid, "datasource": ds,
                 "gridPos": {"h": 8, "w": 8, "x": x, "y": y},
                 "fieldConfig": {"defaults": {"unit": unit, "custom": {"lineWidth": 1, "fillOpacity": 10}},
@@ -218,7 +222,10 @@ def dashboard(kind):
                 "options": {"legend": {"displayMode": "list", "placement": "bottom"},
                             "tooltip": {"mode": "multi"}},
                 "targets": targets,
-            })
+            }
+            if title in alerts:
+                panel["description"] = f"Alert rules on this panel's numbers: {', '.join(alerts[title])} ({alert_file})"
+            panels.append(panel)
             pid += 1
         y += 8
     source = "collectd (write_prometheus) in Prometheus" if prom else "Telegraf (inputs.execd) in InfluxDB 1.x"

@@ -13,7 +13,7 @@ packages=(
   libbpf-dev bpftool
   # tests: real peers and independent oracles
   tshark wireshark-common collectd-core influxdb prometheus python3 iproute2 ethtool nftables procps curl
-  libcap2-bin util-linux
+  libcap2-bin util-linux python3-yaml
   # live benchmark: real traffic and the reference capture (bench/live_bench.py)
   iperf3 tcpdump
   # packages: lintian for the .deb, rpm (rpmbuild) and rpmlint for the .rpm
@@ -25,6 +25,9 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# The Kubernetes manifest test runs npm packages: the machine's Node.js if it
+# has one (CI's image carries Node 20), else Debian's.
+command -v npm >/dev/null || missing+=(nodejs npm)
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get update
   apt-get install -y --no-install-recommends "${missing[@]}"
