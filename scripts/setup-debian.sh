@@ -20,6 +20,8 @@ packages=(
   lintian rpm rpmlint
   # write_prometheus needs these (collectd-core only suggests them)
   libmicrohttpd12 libprotobuf-c1
+  # Kubernetes: the image (debootstrap, podman FROM scratch) and its pod (podman kube play)
+  debootstrap podman runc catatonit
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -118,9 +118,19 @@ def several_interfaces_and_any(lab, binary, tmp):
     expect("any connects_refused = TcpAttemptFails", s_any.sum("connects_refused"), k["TcpAttemptFails"])
     # -i any splits by the interface each frame crossed (SLL2): every series
     # of veth_a and veth_c equals the one the separate captures made.
+    # One allowance: a data RTT sample. Each socket's ring takes frames in
+    # the order its taps ran, and an ACK received on one CPU can overtake, in
+    # one socket only, the data segment being sent on the other (seen once,
+    # in the slower sanitizer build): that socket then has no RTT sample for
+    # it. Every counter must still be equal.
+    def same(key, a, b):
+        if a == b:
+            return True
+        return key[0].startswith("rtt") and a is not None and b is not None and abs(a - b) <= 1
+
     for i in ("veth_a", "veth_c"):
         ours, theirs = s_any.series_of(i), s.series_of(i)
-        differ = sorted(k for k in set(ours) | set(theirs) if ours.get(k) != theirs.get(k))
+        differ = sorted(k for k in set(ours) | set(theirs) if not same(k, ours.get(k), theirs.get(k)))
         expect(f"any: every {i} series = -i {i}'s ({len(theirs)} series; differing: {differ[:5]})", differ, [])
     expect("any: nothing counted under interface=any but its capture statistics",
            [x["name"] for x in s_any.series if x.get("interface") == "any" and x["value"]
