@@ -165,13 +165,12 @@ __attribute__((noinline)) int tcpa_count_frame(struct __sk_buff *skb, __u32 kind
   if (v) v->packets += 1;
   return TC_ACT_UNSPEC;
 }
-#define count_frame tcpa_count_frame
 
 /* Malformed IP: the wire analysis's if its protocol byte (at `at`) says TCP. */
 static __always_inline int count_malformed(struct __sk_buff *skb, __u32 at, __u8 kind) {
   __u8 protocol;
   if (read_bytes(skb, at, &protocol, 1) == 0 && protocol == IPPROTO_TCP_) return TC_ACT_UNSPEC;
-  return count_frame(skb, kind);
+  return tcpa_count_frame(skb, kind);
 }
 
 static __always_inline int in_maps(const struct tcpa_address *a) {
@@ -243,57 +242,37 @@ static __always_inline __u32 segments(struct __sk_buff *skb, __u8 protocol, __u3
   return n;
 }
 
-/* What the IP parsers found, packed into one scalar for tcpa_count_ip(). */
-#define FACT_V6 (1u << 0)
-#define FACT_DF (1u << 1)
-#define FACT_FRAGMENT (1u << 2)
-#define FACT_BAD_LENGTH (1u << 3)
-#define FACT_ECN_SHIFT 4
-#define FACT_PROTOCOL_SHIFT 8
-
-/* Counts one IP packet. Inline: on the common path no function returns
+/* Counts one IP packet; addresses: its source's and destination's,
+ * aligned, as in the packet. Inline: on the common path no function returns
  * (where the kernel mitigates return-stack attacks, as with SRSO's safe
  * RET on this machine's AMD CPUs, a return costs as much as a minimal
  * program), so no helper call and no BPF-to-BPF call either. */
-static __always_inline int tcpa_count_ip(struct __sk_buff *skb, __u32 l3, __u32 l4, __u32 length, __u32 facts,
-                                         const void *addresses) {
-  const __u8 protocol = facts >> FACT_PROTOCOL_SHIFT;
-  struct tcpa_tc_key key = {.ifindex = skb->ifindex, .proto = proto_tag(protocol)};
-  if (facts & FACT_V6) {
+static __always_inline int count_ip(struct __sk_buff *skb, __u32 l3, const struct ip_facts *f, const void *addresses) {
+  struct tcpa_tc_key key = {.ifindex = skb->ifindex, .ip = f->ip, .proto = proto_tag(f->protocol)};
+  if (f->ip == 6) {
     const __u64 *a = addresses;  /* source, destination */
-    key.ip = 6;
     key.direction = is_local6(a) ? TCPA_DIR_OUT : is_local6(a + 2) ? TCPA_DIR_IN : TCPA_DIR_TRANSIT;
   } else {
     const __u32 *a = addresses;
-    key.ip = 4;
     key.direction = is_local4(a[0]) ? TCPA_DIR_OUT : is_local4(a[1]) ? TCPA_DIR_IN : TCPA_DIR_TRANSIT;
   }
   struct tcpa_tc_value *v = value_of(&key);
   if (unlikely(!v)) return TC_ACT_UNSPEC;
-  const int fragment = (facts & FACT_FRAGMENT) != 0;
-  __u32 n = 1, bytes = length, first = length, last = length;
-  if (unlikely(skb->gso_segs > 1) && !fragment) n = segments(skb, protocol, l3, l4, length, &bytes, &first, &last);
+  __u32 n = 1, bytes = f->length, first = f->length, last = f->length;
+  if (unlikely(skb->gso_segs > 1) && !f->fragment)
+    n = segments(skb, f->protocol, l3, f->l4, f->length, &bytes, &first, &last);
   v->packets += n;
   v->bytes += bytes;
   if (unlikely(n > 1)) v->size_buckets[size_bucket(first) & 7] += n - 1;
   v->size_buckets[size_bucket(last) & 7] += 1;
-  if (facts & FACT_DF) v->df += n;
-  if (unlikely(fragment)) v->fragments += 1;
-  if (unlikely(facts & (3 << FACT_ECN_SHIFT | FACT_BAD_LENGTH)) && key.proto != TCPA_PROTO_TCP) {
-    if (((facts >> FACT_ECN_SHIFT) & 3) == 3) v->ecn_ce += n;
-    if (facts & FACT_BAD_LENGTH) v->bad_ip_length += 1;
+  if (f->df) v->df += n;
+  if (unlikely(f->fragment)) v->fragments += 1;
+  if (unlikely(f->ecn == 3 || f->bad_length) && key.proto != TCPA_PROTO_TCP) {
+    if (f->ecn == 3) v->ecn_ce += n;
+    if (f->bad_length) v->bad_ip_length += 1;
   }
   return TC_ACT_UNSPEC;
 }
-
-/* addresses: the source's and destination's, aligned, as in the packet. */
-static __always_inline int count_ip(struct __sk_buff *skb, __u32 l3, const struct ip_facts *f, const void *addresses) {
-  const __u32 facts = (f->ip == 6 ? FACT_V6 : 0) | (f->df ? FACT_DF : 0) | (f->fragment ? FACT_FRAGMENT : 0) |
-                      (f->bad_length ? FACT_BAD_LENGTH : 0) | (__u32)(f->ecn & 3) << FACT_ECN_SHIFT |
-                      (__u32)f->protocol << FACT_PROTOCOL_SHIFT;
-  return tcpa_count_ip(skb, l3, f->l4, f->length, facts, addresses);
-}
-
 
 static __always_inline int ipv4(struct __sk_buff *skb, __u32 l3, struct ip_facts *f) {
   const __u32 wire = skb->len > l3 ? skb->len - l3 : 0;
@@ -332,7 +311,7 @@ __attribute__((noinline)) int tcpa_ipv6_extensions(struct __sk_buff *skb, __u32 
   for (i = 0; i < MAX_IPV6_EXTENSIONS && is_ipv6_extension(next); i++) {
     __u8 e[4];
     if (at > 0x10000 || bpf_skb_load_bytes(skb, at, e, 4) < 0 || skb->len < at + 8)
-      return count_frame(skb, TCPA_FRAME_TRUNCATED), -1;
+      return tcpa_count_frame(skb, TCPA_FRAME_TRUNCATED), -1;
     __u32 len;
     int later_fragment = 0;
     if (next == 44) {  /* fragment header, 8 bytes; atomic fragments are whole packets */
@@ -347,15 +326,15 @@ __attribute__((noinline)) int tcpa_ipv6_extensions(struct __sk_buff *skb, __u32 
     } else {
       len = ((__u32)e[1] + 1) * 8;
     }
-    if (len > remaining) return count_frame(skb, TCPA_FRAME_BAD_IPV6_EXTENSION), -1;
-    if (skb->len < at + len) return count_frame(skb, TCPA_FRAME_TRUNCATED), -1;
+    if (len > remaining) return tcpa_count_frame(skb, TCPA_FRAME_BAD_IPV6_EXTENSION), -1;
+    if (skb->len < at + len) return tcpa_count_frame(skb, TCPA_FRAME_TRUNCATED), -1;
     next = e[0];
     remaining -= len;
     at += len;
     if (later_fragment) break;  /* no upper header follows */
   }
-  if (i == MAX_IPV6_EXTENSIONS && is_ipv6_extension(next)) return count_frame(skb, TCPA_FRAME_BAD_IPV6_EXTENSION), -1;
-  if (at > 0x1ffff) return count_frame(skb, TCPA_FRAME_TRUNCATED), -1;
+  if (i == MAX_IPV6_EXTENSIONS && is_ipv6_extension(next)) return tcpa_count_frame(skb, TCPA_FRAME_BAD_IPV6_EXTENSION), -1;
+  if (at > 0x1ffff) return tcpa_count_frame(skb, TCPA_FRAME_TRUNCATED), -1;
   return (int)(at | (next & 0xff) << 17 | (__u32)fragment << 25);
 }
 
@@ -391,19 +370,19 @@ int tcpa_count(struct __sk_buff *skb) {
    * hooks; a VLAN tag the driver took out (skb->vlan_tci) is not in it. */
   __u16 type;
   __u32 at = 12;
-  if (unlikely(read_bytes(skb, at, &type, 2) < 0)) return count_frame(skb, TCPA_FRAME_TRUNCATED);
+  if (unlikely(read_bytes(skb, at, &type, 2) < 0)) return tcpa_count_frame(skb, TCPA_FRAME_TRUNCATED);
   type = bpf_ntohs(type);
 #pragma clang loop unroll(disable)
   for (int tags = 0; tags < MAX_VLAN_TAGS && is_vlan(type); tags++) {
     at += 4;
     /* the helper here: two ways to read would double the paths the
        verifier walks at every tag */
-    if (bpf_skb_load_bytes(skb, at, &type, 2) < 0) return count_frame(skb, TCPA_FRAME_TRUNCATED);
+    if (bpf_skb_load_bytes(skb, at, &type, 2) < 0) return tcpa_count_frame(skb, TCPA_FRAME_TRUNCATED);
     type = bpf_ntohs(type);
   }
-  if (is_vlan(type)) return count_frame(skb, TCPA_FRAME_TRUNCATED);  /* as the decoder: too many tags */
+  if (is_vlan(type)) return tcpa_count_frame(skb, TCPA_FRAME_TRUNCATED);  /* as the decoder: too many tags */
   struct ip_facts f = {};
   if (type == ETH_IPV4) return ipv4(skb, at + 2, &f);
   if (type == ETH_IPV6) return ipv6(skb, at + 2, &f);
-  return count_frame(skb, TCPA_FRAME_NON_IP);
+  return tcpa_count_frame(skb, TCPA_FRAME_NON_IP);
 }
